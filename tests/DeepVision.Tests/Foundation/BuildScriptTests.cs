@@ -1,0 +1,84 @@
+using System.Diagnostics;
+
+namespace DeepVision.Tests.Foundation;
+
+/// <summary>build.sh decides from the host's libstdc++ whether to provision a private runtime: test both answers.</summary>
+public class BuildScriptTests
+{
+    private static (int ExitCode, string Output) RunBuildScript(IDictionary<string, string> env, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "build.sh"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in env) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "build.sh did not finish in 2 minutes");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static string WriteFakeLibrary(string directory, string versions)
+    {
+        var path = Path.Combine(directory, "libstdc++.so.6");
+        // Version names sit in the binary's string table between NUL bytes.
+        File.WriteAllBytes(path, new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 0 }
+            .Concat(versions.Split(' ').SelectMany(v => System.Text.Encoding.ASCII.GetBytes(v).Append((byte)0))).ToArray());
+        return path;
+    }
+
+    [Fact]
+    public void An_old_libstdcxx_needs_the_private_runtime()
+    {
+        var dir = Directory.CreateTempSubdirectory("dv-old-libstdcxx").FullName;
+        try
+        {
+            var lib = WriteFakeLibrary(dir, "GLIBCXX_3.4.29 GLIBCXX_3.4.30");
+            var (code, output) = RunBuildScript(new Dictionary<string, string> { ["DEEPVISION_LIBSTDCXX"] = lib }, "doctor");
+            Assert.Equal(0, code);
+            Assert.Contains("GLIBCXX_3.4.32:    missing", output);
+            Assert.Contains("runtime:             private", output);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_new_libstdcxx_provisions_nothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("dv-new-libstdcxx").FullName;
+        try
+        {
+            var lib = WriteFakeLibrary(dir, "GLIBCXX_3.4.30 GLIBCXX_3.4.31 GLIBCXX_3.4.32 GLIBCXX_3.4.33");
+            var cache = Path.Combine(dir, "cache");
+            var (code, output) = RunBuildScript(
+                new Dictionary<string, string> { ["DEEPVISION_LIBSTDCXX"] = lib, ["DEEPVISION_BUILD_CACHE"] = cache },
+                "doctor", "--provision");
+            Assert.True(code == 0, output);
+            Assert.Contains("GLIBCXX_3.4.32:    present", output);
+            Assert.Contains("runtime:             system", output);
+            Assert.False(Directory.Exists(cache), "nothing may be provisioned on a host whose libstdc++ is new enough");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_real_host_libstdcxx_is_judged_by_its_version_table()
+    {
+        var (code, output) = RunBuildScript(new Dictionary<string, string>(), "doctor");
+        Assert.Equal(0, code);
+        var line = output.Split('\n').Single(l => l.StartsWith("host libstdc++:"));
+        var lib = line["host libstdc++:".Length..].Trim();
+        Assert.True(File.Exists(lib), $"build.sh named a libstdc++ that does not exist: {lib}");
+        var hasSymbol = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(lib)).Contains("GLIBCXX_3.4.32");
+        Assert.Contains(hasSymbol ? "GLIBCXX_3.4.32:    present" : "GLIBCXX_3.4.32:    missing", output);
+    }
+
+    [Fact]
+    public void An_unknown_verb_prints_usage_and_fails()
+    {
+        var (code, output) = RunBuildScript(new Dictionary<string, string>(), "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown verb 'frobnicate'", output);
+        Assert.Contains("Usage: ./build.sh", output);
+    }
+}

@@ -1,0 +1,35 @@
+namespace DeepVision.Tests;
+
+/// <summary>Where the repository, its samples and the shared real data are, seen from a test.</summary>
+internal static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>../shared next to the checkout: the real datasets and PyTorch fixtures.</summary>
+    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+
+    /// <summary>The full datasets: DEEPVISION_DATA when set, else ../shared/datasets.</summary>
+    public static string SharedDatasets =>
+        Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data ? data : Path.Combine(Shared, "datasets");
+
+    public static string SharedFixtures => Path.Combine(Shared, "fixtures");
+
+    /// <summary>Fails loudly (never skips) when the shared real data is missing.</summary>
+    public static string RequireShared(params string[] parts)
+    {
+        var path = Path.Combine(new[] { Shared }.Concat(parts).ToArray());
+        if (!File.Exists(path) && !Directory.Exists(path))
+            throw new InvalidOperationException(
+                $"Test data is missing: {path}. The tests need the real data in ../shared next to the checkout " +
+                "(see ../shared/README.md); they do not run without it.");
+        return path;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "DeepVision.slnx")))
+                return dir.FullName;
+        throw new InvalidOperationException($"No DeepVision.slnx above {AppContext.BaseDirectory}.");
+    }
+}
