@@ -264,7 +264,7 @@ verb_notebooks() {
     return 0
   fi
   dotnet build "$RUNNER_PROJECT" -c "$CONFIGURATION" --nologo -v quiet
-  exec dotnet run --project "$RUNNER_PROJECT" -c "$CONFIGURATION" --no-build -- course --repo "$REPO_ROOT" "$@"
+  exec dotnet "$REPO_ROOT/helpers/DeepVision.Runner/bin/$CONFIGURATION/net10.0/DeepVision.Runner.dll" course --repo "$REPO_ROOT" "$@"
 }
 
 verb_bench() {
