@@ -271,7 +271,7 @@ verb_bench() {
   use_dotnet
   [[ -f "$BENCH_PROJECT" ]] || die "no benchmark project at $BENCH_PROJECT"
   dotnet build "$BENCH_PROJECT" -c Release --nologo -v quiet
-  exec dotnet run --project "$BENCH_PROJECT" -c Release --no-build -- "$@"
+  exec dotnet "$REPO_ROOT/tests/DeepVision.Benchmarks/bin/Release/net10.0/DeepVision.Benchmarks.dll" "$@"
 }
 
 main() {
