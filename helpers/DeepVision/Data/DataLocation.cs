@@ -1,0 +1,83 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+
+namespace DeepVision.Data;
+
+/// <summary>
+/// Finds a dataset's folder, in this order: an explicit path; <c>$DEEPVISION_DATA/&lt;folder&gt;</c>; the user's cache
+/// (<c>~/.cache/deepvision/&lt;folder&gt;</c>, <c>%LOCALAPPDATA%\deepvision</c> on Windows); otherwise it downloads into
+/// the cache. An explicit path that lacks the files is an error, never a silent fallback.
+/// </summary>
+public static class DataLocation
+{
+    /// <summary>The user's cache folder for datasets (DEEPVISION_CACHE overrides it).</summary>
+    public static string CacheFolder =>
+        Environment.GetEnvironmentVariable("DEEPVISION_CACHE") is { Length: > 0 } cache ? cache
+        : OperatingSystem.IsWindows()
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "deepvision")
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "deepvision");
+
+    /// <summary>Where a dataset's files are; downloads them into the cache when no folder has them.</summary>
+    public static string Resolve(DatasetSource source, string? root = null, Downloader? downloader = null, TextWriter? log = null)
+    {
+        if (root is not null)
+        {
+            foreach (var candidate in new[] { root, Path.Combine(root, source.Folder) })
+                if (HasAll(candidate, source)) return Path.GetFullPath(candidate);
+            var missing = source.RequiredFiles.Where(f => !Exists(Path.Combine(root, source.Folder), f)).ToList();
+            throw new DatasetFormatException(root,
+                $"the {source.Folder} files are not here (looked in {root} and {Path.Combine(root, source.Folder)}); missing: {string.Join(", ", missing)}.");
+        }
+        if (Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data && HasAll(Path.Combine(data, source.Folder), source))
+            return Path.GetFullPath(Path.Combine(data, source.Folder));
+        var cached = Path.Combine(CacheFolder, source.Folder);
+        if (HasAll(cached, source)) return cached;
+        Download(source, cached, downloader ?? new Downloader(progress: log ?? Console.Out), log ?? Console.Out);
+        return cached;
+    }
+
+    private static bool Exists(string folder, string relative) =>
+        File.Exists(Path.Combine(folder, relative)) || Directory.Exists(Path.Combine(folder, relative));
+
+    private static bool HasAll(string folder, DatasetSource source) =>
+        Directory.Exists(folder) && source.RequiredFiles.All(f => Exists(folder, f));
+
+    /// <summary>Downloads (and unpacks) a dataset into <paramref name="folder"/>; the folder appears only once complete.</summary>
+    public static void Download(DatasetSource source, string folder, Downloader downloader, TextWriter log)
+    {
+        log.WriteLine($"Downloading {source.Folder} into {folder} ...");
+        Directory.CreateDirectory(folder);
+        if (source.Archive is null)
+        {
+            foreach (var file in source.Files)
+                downloader.DownloadAsync(file.Urls, Path.Combine(folder, file.Name), file.Md5).GetAwaiter().GetResult();
+            return;
+        }
+        var archive = Path.Combine(CacheFolder, "downloads", source.Archive.Name);
+        downloader.DownloadAsync(source.Archive.Urls, archive, source.Archive.Md5).GetAwaiter().GetResult();
+        // Unpack next to the target, then move into place: an interrupted unpack leaves no half-filled folder.
+        var staging = folder + ".unpacking-" + Environment.ProcessId;
+        if (Directory.Exists(staging)) Directory.Delete(staging, true);
+        Directory.CreateDirectory(staging);
+        ExtractTarGz(archive, staging);
+        var content = source.ArchiveSubfolder is null ? staging : Path.Combine(staging, source.ArchiveSubfolder);
+        if (!HasAll(content, source))
+            throw new DatasetFormatException(archive,
+                $"the archive does not hold the expected files ({string.Join(", ", source.RequiredFiles.Where(f => !Exists(content, f)).Take(5))} missing); delete it so that it is downloaded again.");
+        foreach (var entry in Directory.EnumerateFileSystemEntries(content))
+        {
+            var target = Path.Combine(folder, Path.GetFileName(entry));
+            if (Directory.Exists(entry)) { if (Directory.Exists(target)) Directory.Delete(target, true); Directory.Move(entry, target); }
+            else File.Move(entry, target, overwrite: true);
+        }
+        Directory.Delete(staging, true);
+    }
+
+    private static void ExtractTarGz(string archive, string destination)
+    {
+        using var file = File.OpenRead(archive);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        TarFile.ExtractToDirectory(gzip, destination, overwriteFiles: true);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace DeepVision.Data;
+
+/// <summary>A download that could not be completed from any mirror; the message lists what each mirror answered.</summary>
+public sealed class DownloadException(string message) : Exception(message);
+
+/// <summary>
+/// Downloads a file safely: tries each mirror in turn, resumes a partial download where the server allows (HTTP
+/// Range), verifies the MD5, and only then renames the temporary file into place. A lock file keeps two processes
+/// (two notebooks) from writing the same file; an interrupted run leaves at most a <c>.part</c> file, never a
+/// corrupt dataset file.
+/// </summary>
+public sealed class Downloader
+{
+    private readonly HttpClient _http;
+    private readonly TextWriter? _progress;
+
+    /// <summary>Uses <paramref name="http"/> (a new client by default) and reports progress to <paramref name="progress"/>.</summary>
+    public Downloader(HttpClient? http = null, TextWriter? progress = null)
+    {
+        _http = http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+        _progress = progress;
+    }
+
+    /// <summary>Attempts per mirror: a dropped connection is resumed from where it stopped.</summary>
+    public int AttemptsPerMirror { get; init; } = 3;
+
+    /// <summary>Downloads to <paramref name="destination"/> unless it already exists with the expected MD5.</summary>
+    public async Task DownloadAsync(IReadOnlyList<string> urls, string destination, string? md5, CancellationToken cancellation = default)
+    {
+        if (urls.Count == 0) throw new ArgumentException("At least one URL is needed.", nameof(urls));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
+        using var fileLock = await AcquireLockAsync(destination + ".lock", cancellation);
+        if (File.Exists(destination) && (md5 is null || Md5Of(destination) == md5)) return;
+
+        var part = destination + ".part";
+        var failures = new List<string>();
+        foreach (var url in urls)
+        {
+            for (var attempt = 1; attempt <= AttemptsPerMirror; attempt++)
+            {
+                try
+                {
+                    await FetchAsync(url, part, cancellation);
+                    var actual = md5 is null ? null : Md5Of(part);
+                    if (md5 is not null && actual != md5)
+                    {
+                        File.Delete(part);
+                        failures.Add($"{url}: checksum mismatch (MD5 {actual}, expected {md5})");
+                        break; // This mirror serves other bytes: try the next one.
+                    }
+                    File.Move(part, destination, overwrite: true);
+                    return;
+                }
+                catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    failures.Add($"{url}: HTTP {(int)status} {status}");
+                    break; // Not there: retrying will not help.
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellation.IsCancellationRequested)
+                {
+                    failures.Add($"{url}: attempt {attempt}: {e.Message}");
+                }
+            }
+        }
+        throw new DownloadException(
+            $"Could not download {Path.GetFileName(destination)}:\n  {string.Join("\n  ", failures)}\n" +
+            $"Without network, copy the file to {destination} yourself (or set DEEPVISION_DATA to a folder that has it).");
+    }
+
+    private async Task FetchAsync(string url, string part, CancellationToken cancellation)
+    {
+        var existing = File.Exists(part) ? new FileInfo(part).Length : 0;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (existing > 0) request.Headers.Range = new RangeHeaderValue(existing, null);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            File.Delete(part); // The partial file does not match this server's: start over.
+            throw new IOException("the server refused to resume; starting over");
+        }
+        response.EnsureSuccessStatusCode();
+        var resumed = response.StatusCode == HttpStatusCode.PartialContent;
+        var total = response.Content.Headers.ContentLength is { } length ? length + (resumed ? existing : 0) : (long?)null;
+        await using var body = await response.Content.ReadAsStreamAsync(cancellation);
+        await using var file = new FileStream(part, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None);
+        var buffer = new byte[1 << 16];
+        var written = resumed ? existing : 0;
+        var lastReport = DateTime.MinValue;
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellation)) > 0)
+        {
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
+            written += read;
+            if (_progress is not null && DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(1))
+            {
+                lastReport = DateTime.UtcNow;
+                _progress.WriteLine(ProgressBar(Path.GetFileName(part[..^5]), written, total));
+            }
+        }
+        if (total is { } expected && written != expected)
+            throw new IOException($"the connection closed after {written} of {expected} bytes");
+        _progress?.WriteLine(ProgressBar(Path.GetFileName(part[..^5]), written, total ?? written));
+    }
+
+    /// <summary>A one-line text progress bar: "name [#####-----] 48% 12.0/25.0 MB".</summary>
+    public static string ProgressBar(string name, long done, long? total)
+    {
+        const int width = 30;
+        if (total is not { } t || t <= 0) return $"{name} {done / 1e6:F1} MB";
+        var fraction = Math.Clamp((double)done / t, 0, 1);
+        var filled = (int)Math.Round(fraction * width);
+        return $"{name} [{new string('#', filled)}{new string('-', width - filled)}] {fraction:P0} {done / 1e6:F1}/{t / 1e6:F1} MB";
+    }
+
+    /// <summary>The MD5 of a file, as lower-case hex.</summary>
+    public static string Md5Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(MD5.HashData(stream)).ToLowerInvariant();
+    }
+
+    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow.AddHours(1);
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+            catch (IOException) when (DateTime.UtcNow < deadline) { await Task.Delay(250, cancellation); }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepVision.Data;
+
+/// <summary>
+/// A labelled image dataset held in memory: images as uint8 [N, C, H, W] (0–255, the files' own values), labels as
+/// int64 [N], and the class names. Batches are converted to float and moved to a device by <see cref="BatchLoader"/>.
+/// </summary>
+public sealed class ImageDataset : IDisposable
+{
+    /// <summary>Wraps tensors that the dataset then owns (and disposes).</summary>
+    public ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string> classNames)
+    {
+        if (images.dtype != ScalarType.Byte || images.dim() != 4)
+            throw new ArgumentException($"{name}: images must be uint8 [N, C, H, W], not {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
+        if (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.shape[0] != images.shape[0])
+            throw new ArgumentException($"{name}: labels must be int64 [{images.shape[0]}], not {labels.dtype} [{string.Join(", ", labels.shape)}].", nameof(labels));
+        Name = name;
+        Images = images.DetachFromDisposeScope();
+        Labels = labels.DetachFromDisposeScope();
+        ClassNames = classNames;
+    }
+
+    /// <summary>A readable name such as "MNIST train".</summary>
+    public string Name { get; }
+
+    /// <summary>uint8 [N, C, H, W].</summary>
+    public Tensor Images { get; }
+
+    /// <summary>int64 [N], values in 0 .. ClassNames.Count − 1.</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>The name of each class, indexed by label.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Number of examples.</summary>
+    public long Count => Images.shape[0];
+    /// <summary>Channels per image (1 grey, 3 RGB).</summary>
+    public long Channels => Images.shape[1];
+    /// <summary>Image height in pixels.</summary>
+    public long Height => Images.shape[2];
+    /// <summary>Image width in pixels.</summary>
+    public long Width => Images.shape[3];
+
+    /// <summary>The first <paramref name="count"/> examples (or all), as a new dataset.</summary>
+    public ImageDataset Take(long count)
+    {
+        var n = Math.Min(count, Count);
+        return new ImageDataset(Name, Images.narrow(0, 0, n).clone(), Labels.narrow(0, 0, n).clone(), ClassNames);
+    }
+
+    /// <summary>Examples per class, in class order.</summary>
+    public long[] ClassCounts()
+    {
+        using var counts = torch.bincount(Labels, minlength: ClassNames.Count);
+        return counts.data<long>().ToArray();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Name}: {Count} images of {Channels}x{Height}x{Width}, {ClassNames.Count} classes";
+
+    /// <summary>Frees the native memory of the images and labels.</summary>
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}
+
+/// <summary>A dataset file that is missing, truncated or not in the expected format. The message names the file.</summary>
+public sealed class DatasetFormatException(string path, string problem) : Exception($"{path}: {problem}")
+{
+    /// <summary>The file (or folder) at fault.</summary>
+    public string FilePath { get; } = path;
+}

@@ -1,0 +1,87 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepVision.Data;
+
+/// <summary>
+/// A folder of images with one sub-folder per class (<c>root/&lt;class&gt;/*.jpg</c>), the layout of torchvision's
+/// ImageFolder and of Imagenette's train/ and val/ folders. Images are decoded in parallel and resized to a square.
+/// </summary>
+public static class ImageFolder
+{
+    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
+
+    /// <summary>
+    /// Loads every image under <paramref name="root"/> as uint8 [N, 3, size, size]; classes are the sub-folders in
+    /// ordinal order, or <paramref name="classFolders"/> in the given order. <paramref name="classNames"/> maps a folder
+    /// name to a readable name (Imagenette's WordNet ids). <paramref name="perClass"/> keeps the first files of each class.
+    /// </summary>
+    public static ImageDataset Load(string root, int size, IReadOnlyDictionary<string, string>? classNames = null,
+        IReadOnlyList<string>? classFolders = null, int? perClass = null, string? name = null)
+    {
+        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "The image size must be positive.");
+        if (!Directory.Exists(root))
+            throw new DatasetFormatException(root, "the folder does not exist; expected one sub-folder of images per class.");
+        var folders = classFolders ?? Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
+        if (folders.Count == 0)
+            throw new DatasetFormatException(root, "the folder is empty; expected one sub-folder of images per class.");
+
+        var files = new List<(string Path, int Label)>();
+        for (var label = 0; label < folders.Count; label++)
+        {
+            var folder = Path.Combine(root, folders[label]!);
+            if (!Directory.Exists(folder))
+                throw new DatasetFormatException(folder, "the class folder does not exist.");
+            var images = Directory.GetFiles(folder)
+                .Where(f => !Path.GetFileName(f).StartsWith('.'))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            if (images.Count == 0)
+                throw new DatasetFormatException(folder, "the class folder holds no images.");
+            var notImages = images.Where(f => !ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
+            if (notImages.Count > 0)
+                throw new DatasetFormatException(notImages[0],
+                    $"not an image file (expected {string.Join(", ", ImageExtensions)}); remove it from the class folder.");
+            files.AddRange(images.Take(perClass ?? int.MaxValue).Select(f => (f, label)));
+        }
+
+        var pixels = new byte[(long)files.Count * 3 * size * size];
+        var plane = 3 * size * size;
+        Parallel.For(0, files.Count, i =>
+        {
+            var decoded = ImageCodec.DecodeSquare(files[i].Path, size);
+            Buffer.BlockCopy(decoded, 0, pixels, i * plane, plane);
+        });
+        var names = folders.Select(f => classNames?.GetValueOrDefault(f!) ?? f!).ToList();
+        return new ImageDataset(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root)),
+            torch.tensor(pixels, [files.Count, 3, size, size], ScalarType.Byte),
+            torch.tensor(files.Select(f => (long)f.Label).ToArray()), names);
+    }
+}
+
+/// <summary>Imagenette: ten easy ImageNet classes (fastai), folders named by WordNet id under train/ and val/.</summary>
+public static class Imagenette
+{
+    /// <summary>The ten classes, in WordNet-id order, with their readable names.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ClassNames = new Dictionary<string, string>
+    {
+        ["n01440764"] = "tench", ["n02102040"] = "English springer", ["n02979186"] = "cassette player",
+        ["n03000684"] = "chain saw", ["n03028079"] = "church", ["n03394916"] = "French horn",
+        ["n03417042"] = "garbage truck", ["n03425413"] = "gas pump", ["n03445777"] = "golf ball",
+        ["n03888257"] = "parachute",
+    };
+
+    /// <summary>The ImageNet-1k class index of each Imagenette class (for checking ImageNet-pretrained models).</summary>
+    public static readonly IReadOnlyDictionary<string, int> ImageNetIndex = new Dictionary<string, int>
+    {
+        ["n01440764"] = 0, ["n02102040"] = 217, ["n02979186"] = 482, ["n03000684"] = 491, ["n03028079"] = 497,
+        ["n03394916"] = 566, ["n03417042"] = 569, ["n03425413"] = 571, ["n03445777"] = 574, ["n03888257"] = 701,
+    };
+
+    /// <summary>Loads the train or val split of an Imagenette folder, resized and centre-cropped to <paramref name="size"/>.</summary>
+    public static ImageDataset Load(string root, bool train, int size = 160, int? perClass = null)
+    {
+        var split = Path.Combine(root, train ? "train" : "val");
+        return ImageFolder.Load(split, size, ClassNames, ClassNames.Keys.ToList(), perClass, train ? "Imagenette train" : "Imagenette val");
+    }
+}

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepVision.Devices;
+
+/// <summary>What <see cref="DeviceSetup.Setup"/> found: the device to use and the facts behind the choice.</summary>
+public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string LibTorchVersion, int CudaDeviceCount, int Threads, int Seed, string? Warning)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"device: {Device.type}{(Device.type == DeviceType.CUDA ? $" ({CudaDeviceCount} CUDA device{(CudaDeviceCount == 1 ? "" : "s")})" : "")}, " +
+        $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {Threads} CPU threads, seed {Seed}" +
+        (Warning is null ? "" : $"\nwarning: {Warning}");
+}
+
+/// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU) and seed everything.</summary>
+public static class DeviceSetup
+{
+    /// <summary>
+    /// Picks CUDA when TorchSharp can use it, then Apple's MPS, then the CPU; initialises the device type the way
+    /// scripts and notebooks need; seeds libtorch's generators; prints what it found (unless <paramref name="quiet"/>).
+    /// <paramref name="prefer"/> ("cpu", "cuda", "mps") forces a choice, failing clearly when it is not available.
+    /// </summary>
+    public static DeviceInfo Setup(int seed = 42, string? prefer = null, bool quiet = false)
+    {
+        torch.manual_seed(seed);
+        var cuda = TryInitialize(DeviceType.CUDA);
+        var cudaCount = cuda ? torch.cuda.device_count() : 0;
+        if (cuda) torch.cuda.manual_seed_all(seed);
+        var mps = !cuda && TryInitialize(DeviceType.MPS);
+        var device = (prefer?.ToLowerInvariant()) switch
+        {
+            null => cuda ? torch.CUDA : mps ? new Device(DeviceType.MPS) : torch.CPU,
+            "cpu" => torch.CPU,
+            "cuda" => cuda ? torch.CUDA : throw new InvalidOperationException("prefer: \"cuda\" was asked for, but TorchSharp sees no CUDA device. " + CudaHint()),
+            "mps" => mps ? new Device(DeviceType.MPS) : throw new InvalidOperationException("prefer: \"mps\" was asked for, but this is not an Apple-silicon Mac with MPS."),
+            _ => throw new ArgumentException($"prefer must be \"cpu\", \"cuda\" or \"mps\", not \"{prefer}\".", nameof(prefer)),
+        };
+        string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
+        var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
+            cudaCount, torch.get_num_threads(), seed, warning);
+        if (!quiet) Console.WriteLine(info);
+        return info;
+    }
+
+    private static bool TryInitialize(DeviceType type)
+    {
+        try { return torch.TryInitializeDeviceType(type) && (type != DeviceType.CUDA || torch.cuda.is_available()); }
+        catch (Exception) { return false; }
+    }
+
+    private static string CudaHint() =>
+        "The notebook references TorchSharp-cpu: replace #r \"nuget: TorchSharp-cpu, 0.107.0\" by " +
+        $"#r \"nuget: {(OperatingSystem.IsWindows() ? "TorchSharp-cuda-windows" : "TorchSharp-cuda-linux")}, 0.107.0\" " +
+        "(an up-to-date NVIDIA driver is all it needs besides), then restart the kernel.";
+
+    // A driver is installed: Linux exposes /proc/driver/nvidia, Windows has nvcuda.dll.
+    private static bool NvidiaGpuPresent() =>
+        OperatingSystem.IsLinux() ? Directory.Exists("/proc/driver/nvidia/gpus") && Directory.EnumerateFileSystemEntries("/proc/driver/nvidia/gpus").Any()
+        : OperatingSystem.IsWindows() && File.Exists(Path.Combine(Environment.SystemDirectory, "nvcuda.dll"));
+
+    private static string LibTorchVersion()
+    {
+        // TorchSharp packages name the libtorch they ship: libtorch-cpu-<rid> 2.10.0 for TorchSharp 0.107.0.
+        var attribute = typeof(torch).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key.Contains("LibTorch", StringComparison.OrdinalIgnoreCase));
+        return attribute?.Value ?? (typeof(torch).Assembly.GetName().Version?.ToString(3) == "0.107.0" ? "2.10.0" : "unknown");
+    }
+}

@@ -1,0 +1,44 @@
+namespace DeepVision.Training;
+
+/// <summary>One epoch's figures. Accuracies are fractions (0.987 = 98.7%); test figures are null without test data.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double TrainLoss,
+    double? TrainAccuracy,
+    double? TestLoss,
+    double? TestAccuracy,
+    double? TestTop5,
+    double LearningRate,
+    double ExamplesPerSecond,
+    TimeSpan Time);
+
+/// <summary>A loss seen during training: the running mean of the last batches at a fractional epoch.</summary>
+public sealed record BatchLoss(double Epoch, double Loss);
+
+/// <summary>What a training run produced: per-epoch figures, plus the loss every few batches for live curves.</summary>
+public sealed class History
+{
+    /// <summary>One entry per finished epoch.</summary>
+    public List<EpochMetrics> Epochs { get; } = [];
+
+    /// <summary>The training loss every <c>logEvery</c> batches.</summary>
+    public List<BatchLoss> Batches { get; } = [];
+
+    /// <summary>The last epoch, or null before the first one ends.</summary>
+    public EpochMetrics? Last => Epochs.Count > 0 ? Epochs[^1] : null;
+
+    /// <summary>Total training time.</summary>
+    public TimeSpan TotalTime => Epochs.Aggregate(TimeSpan.Zero, (t, e) => t + e.Time);
+
+    /// <inheritdoc />
+    public override string ToString() => Last is { } e ? Format(e) : "no epoch yet";
+
+    /// <summary>"epoch 3: loss 0.123, train acc 96.1%, test loss 0.101, test acc 96.9%, 1,234 ex/s, 12.3 s".</summary>
+    public static string Format(EpochMetrics e) =>
+        $"epoch {e.Epoch}: loss {e.TrainLoss:F4}" +
+        (e.TrainAccuracy is { } ta ? $", train acc {ta:P1}" : "") +
+        (e.TestLoss is { } tl ? $", test loss {tl:F4}" : "") +
+        (e.TestAccuracy is { } acc ? $", test acc {acc:P1}" : "") +
+        (e.TestTop5 is { } t5 ? $", top-5 {t5:P1}" : "") +
+        $", lr {e.LearningRate:G3}, {e.ExamplesPerSecond:N0} ex/s, {e.Time.TotalSeconds:F1} s";
+}
