@@ -33,3 +33,16 @@ internal static class RepoPaths
         throw new InvalidOperationException($"No DeepVision.slnx above {AppContext.BaseDirectory}.");
     }
 }
+
+/// <summary>Tensor comparisons for assertions.</summary>
+internal static class TensorAssertions
+{
+    /// <summary>Same shape and every element equal.</summary>
+    public static bool IsSame(this TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape)) return false;
+        using var equal = a.eq(b);
+        using var all = equal.all();
+        return all.item<bool>();
+    }
+}

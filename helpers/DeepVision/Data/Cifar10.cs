@@ -38,13 +38,20 @@ public static class Cifar10
             var count = content.Length / RecordSize;
             // Records are independent: split them over the cores.
             var start = offset;
-            Parallel.For(0, count, i =>
+            try
+            {
+                Parallel.For(0, count, i =>
             {
                 var label = content[i * RecordSize];
                 if (label > 9) throw new DatasetFormatException(path, $"record {i} has label {label}; CIFAR-10 labels are 0–9.");
                 labels[start + i] = label;
                 Buffer.BlockCopy(content, i * RecordSize + 1, pixels, (start + i) * 3072, 3072);
             });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<DatasetFormatException>().FirstOrDefault() is { } first)
+            {
+                throw first;
+            }
             offset += count;
         }
         return new ImageDataset(train ? "CIFAR-10 train" : "CIFAR-10 test",

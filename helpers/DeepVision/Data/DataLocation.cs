@@ -25,7 +25,9 @@ public static class DataLocation
         {
             foreach (var candidate in new[] { root, Path.Combine(root, source.Folder) })
                 if (HasAll(candidate, source)) return Path.GetFullPath(candidate);
-            var missing = source.RequiredFiles.Where(f => !Exists(Path.Combine(root, source.Folder), f)).ToList();
+            // Name what is missing where the files were meant to be: the folder itself if it holds any of them.
+            var meant = source.RequiredFiles.Any(f => Exists(root, f)) ? root : Path.Combine(root, source.Folder);
+            var missing = source.RequiredFiles.Where(f => !Exists(meant, f)).ToList();
             throw new DatasetFormatException(root,
                 $"the {source.Folder} files are not here (looked in {root} and {Path.Combine(root, source.Folder)}); missing: {string.Join(", ", missing)}.");
         }

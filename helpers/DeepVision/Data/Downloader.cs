@@ -113,7 +113,7 @@ public sealed class Downloader
         if (total is not { } t || t <= 0) return $"{name} {done / 1e6:F1} MB";
         var fraction = Math.Clamp((double)done / t, 0, 1);
         var filled = (int)Math.Round(fraction * width);
-        return $"{name} [{new string('#', filled)}{new string('-', width - filled)}] {fraction:P0} {done / 1e6:F1}/{t / 1e6:F1} MB";
+        return $"{name} [{new string('#', filled)}{new string('-', width - filled)}] {fraction * 100:F0}% {done / 1e6:F1}/{t / 1e6:F1} MB";
     }
 
     /// <summary>The MD5 of a file, as lower-case hex.</summary>

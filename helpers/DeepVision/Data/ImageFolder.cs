@@ -47,11 +47,18 @@ public static class ImageFolder
 
         var pixels = new byte[(long)files.Count * 3 * size * size];
         var plane = 3 * size * size;
-        Parallel.For(0, files.Count, i =>
+        try
         {
-            var decoded = ImageCodec.DecodeSquare(files[i].Path, size);
-            Buffer.BlockCopy(decoded, 0, pixels, i * plane, plane);
-        });
+            Parallel.For(0, files.Count, i =>
+            {
+                var decoded = ImageCodec.DecodeSquare(files[i].Path, size);
+                Buffer.BlockCopy(decoded, 0, pixels, i * plane, plane);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<DatasetFormatException>().FirstOrDefault() is { } first)
+        {
+            throw first; // The file at fault, not a wrapper: the first bad image is named.
+        }
         var names = folders.Select(f => classNames?.GetValueOrDefault(f!) ?? f!).ToList();
         return new ImageDataset(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root)),
             torch.tensor(pixels, [files.Count, 3, size, size], ScalarType.Byte),

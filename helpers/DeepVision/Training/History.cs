@@ -36,9 +36,9 @@ public sealed class History
     /// <summary>"epoch 3: loss 0.123, train acc 96.1%, test loss 0.101, test acc 96.9%, 1,234 ex/s, 12.3 s".</summary>
     public static string Format(EpochMetrics e) =>
         $"epoch {e.Epoch}: loss {e.TrainLoss:F4}" +
-        (e.TrainAccuracy is { } ta ? $", train acc {ta:P1}" : "") +
+        (e.TrainAccuracy is { } ta ? $", train acc {ta * 100:F1}%" : "") +
         (e.TestLoss is { } tl ? $", test loss {tl:F4}" : "") +
-        (e.TestAccuracy is { } acc ? $", test acc {acc:P1}" : "") +
-        (e.TestTop5 is { } t5 ? $", top-5 {t5:P1}" : "") +
+        (e.TestAccuracy is { } acc ? $", test acc {acc * 100:F1}%" : "") +
+        (e.TestTop5 is { } t5 ? $", top-5 {t5 * 100:F1}%" : "") +
         $", lr {e.LearningRate:G3}, {e.ExamplesPerSecond:N0} ex/s, {e.Time.TotalSeconds:F1} s";
 }

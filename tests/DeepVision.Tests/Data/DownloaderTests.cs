@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Sockets;
+using DeepVision.Data;
+
+namespace DeepVision.Tests.Data;
+
+/// <summary>
+/// The real download code against a local HTTP server on loopback serving the real MNIST test files:
+/// success, 404, a truncated body, a wrong checksum, and a connection dropped mid-file then resumed.
+/// </summary>
+public class DownloaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dv-download").FullName;
+    private static readonly string RealFile = RepoPaths.RequireShared("datasets", "mnist", "t10k-images-idx3-ubyte.gz");
+    private const string RealMd5 = "9fb629c4189551a2d022fa330f9573f3";
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    /// <summary>A one-route HTTP server on 127.0.0.1 that stops with the test.</summary>
+    private sealed class LoopbackServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _loop;
+        public List<string?> RangeHeaders { get; } = [];
+        public string Url { get; }
+
+        public LoopbackServer(Func<HttpListenerContext, int, Task> handle)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _loop = Task.Run(async () =>
+            {
+                var request = 0;
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try { context = await _listener.GetContextAsync(); } catch (Exception) { return; }
+                    lock (RangeHeaders) RangeHeaders.Add(context.Request.Headers["Range"]);
+                    try { await handle(context, request++); } catch (Exception) { }
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static async Task Serve(HttpListenerContext context, byte[] body, int? stopAfter = null)
+    {
+        var response = context.Response;
+        long start = 0;
+        var range = context.Request.Headers["Range"];
+        if (range is not null && range.StartsWith("bytes=") && long.TryParse(range[6..].TrimEnd('-'), out var from))
+        {
+            start = from;
+            response.StatusCode = 206;
+            response.AddHeader("Content-Range", $"bytes {from}-{body.Length - 1}/{body.Length}");
+        }
+        response.ContentLength64 = body.Length - start;
+        var length = stopAfter is { } stop ? Math.Min(stop, body.Length - (int)start) : body.Length - (int)start;
+        await response.OutputStream.WriteAsync(body.AsMemory((int)start, length));
+        await response.OutputStream.FlushAsync();
+        if (stopAfter is not null) response.Abort(); // The connection drops mid-file.
+        else response.Close();
+    }
+
+    private Downloader NewDownloader() => new(new HttpClient { Timeout = TimeSpan.FromSeconds(20) }) { AttemptsPerMirror = 3 };
+
+    [Fact]
+    public async Task A_real_file_downloads_and_verifies()
+    {
+        var body = File.ReadAllBytes(RealFile);
+        using var server = new LoopbackServer((c, _) => Serve(c, body));
+        var target = Path.Combine(_dir, "t10k-images-idx3-ubyte.gz");
+        await NewDownloader().DownloadAsync([server.Url + "t10k-images-idx3-ubyte.gz"], target, RealMd5);
+        Assert.Equal(RealMd5, Downloader.Md5Of(target));
+        Assert.Equal([target], Directory.GetFiles(_dir)); // no .part or .lock left behind
+        using var images = Idx.ReadImages(target);
+        Assert.Equal(10000, images.shape[0]);
+        // Already there with the right checksum: no second request.
+        await NewDownloader().DownloadAsync([server.Url + "t10k-images-idx3-ubyte.gz"], target, RealMd5);
+        Assert.Single(server.RangeHeaders);
+    }
+
+    [Fact]
+    public async Task A_404_mirror_falls_back_to_the_next()
+    {
+        var body = File.ReadAllBytes(RealFile);
+        using var server = new LoopbackServer((c, _) =>
+        {
+            if (c.Request.Url!.AbsolutePath.StartsWith("/missing")) { c.Response.StatusCode = 404; c.Response.Close(); return Task.CompletedTask; }
+            return Serve(c, body);
+        });
+        var target = Path.Combine(_dir, "file.gz");
+        await NewDownloader().DownloadAsync([server.Url + "missing/file.gz", server.Url + "ok/file.gz"], target, RealMd5);
+        Assert.Equal(RealMd5, Downloader.Md5Of(target));
+
+        File.Delete(target);
+        var e = await Assert.ThrowsAsync<DownloadException>(() => NewDownloader().DownloadAsync([server.Url + "missing/file.gz"], target, RealMd5));
+        Assert.Contains("HTTP 404", e.Message);
+        Assert.False(File.Exists(target));
+    }
+
+    [Fact]
+    public async Task A_truncated_body_fails_without_leaving_a_dataset_file()
+    {
+        var body = File.ReadAllBytes(RealFile);
+        // The server announces the full length, sends 100 KB and drops the connection, every time, ignoring Range.
+        using var server = new LoopbackServer((c, _) =>
+        {
+            c.Request.Headers.Remove("Range");
+            return ServeIgnoringRange(c, body, 100_000);
+        });
+        var target = Path.Combine(_dir, "file.gz");
+        var e = await Assert.ThrowsAsync<DownloadException>(() => NewDownloader().DownloadAsync([server.Url + "file.gz"], target, RealMd5));
+        Assert.Contains("attempt 3", e.Message);
+        Assert.False(File.Exists(target));
+    }
+
+    private static async Task ServeIgnoringRange(HttpListenerContext context, byte[] body, int stopAfter)
+    {
+        context.Response.ContentLength64 = body.Length;
+        await context.Response.OutputStream.WriteAsync(body.AsMemory(0, stopAfter));
+        await context.Response.OutputStream.FlushAsync();
+        context.Response.Abort();
+    }
+
+    [Fact]
+    public async Task A_wrong_checksum_is_refused_and_removed()
+    {
+        var body = File.ReadAllBytes(RealFile);
+        body[5000] ^= 0xFF; // One corrupted byte.
+        using var server = new LoopbackServer((c, _) => Serve(c, body));
+        var target = Path.Combine(_dir, "file.gz");
+        var e = await Assert.ThrowsAsync<DownloadException>(() => NewDownloader().DownloadAsync([server.Url + "file.gz"], target, RealMd5));
+        Assert.Contains("checksum mismatch", e.Message);
+        Assert.Contains($"expected {RealMd5}", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_resumes_with_a_range_request()
+    {
+        var body = File.ReadAllBytes(RealFile);
+        // First request: 600 KB then the connection drops. Later requests honour Range.
+        using var server = new LoopbackServer((c, n) => n == 0 ? Serve(c, body, stopAfter: 600_000) : Serve(c, body));
+        var target = Path.Combine(_dir, "file.gz");
+        await NewDownloader().DownloadAsync([server.Url + "file.gz"], target, RealMd5);
+        Assert.Equal(RealMd5, Downloader.Md5Of(target));
+        Assert.Null(server.RangeHeaders[0]);
+        Assert.Matches(@"^bytes=\d+-$", server.RangeHeaders[1]);
+        Assert.True(long.Parse(server.RangeHeaders[1]![6..^1]) > 0);
+    }
+
+    [Fact]
+    public void The_progress_bar_shows_fraction_and_sizes()
+    {
+        Assert.Equal("f.gz [###############---------------] 50% 1.0/2.0 MB", Downloader.ProgressBar("f.gz", 1_000_000, 2_000_000));
+        Assert.Equal("f.gz 1.5 MB", Downloader.ProgressBar("f.gz", 1_500_000, null));
+    }
+}
