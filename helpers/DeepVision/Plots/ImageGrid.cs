@@ -1,0 +1,98 @@
+using DeepVision.Data;
+using Microsoft.DotNet.Interactive.Formatting;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepVision.Plots;
+
+/// <summary>
+/// Images in a grid, each with a caption (its label, or "prediction (label)" in red when they differ). Images are
+/// uint8 [N, C, H, W] in 0–255 or float in 0–1, one or three channels, on any device.
+/// </summary>
+[TypeFormatterSource(typeof(PlotFormatterSource))]
+public sealed class ImageGrid
+{
+    private readonly byte[][] _images;
+    private readonly int _channels, _height, _width;
+
+    /// <summary>Builds a grid; <paramref name="scale"/> enlarges small images (MNIST's 28 px) for reading.</summary>
+    public ImageGrid(Tensor images, IReadOnlyList<string>? captions = null, IReadOnlyList<bool>? wrong = null, int columns = 8, int scale = 0)
+    {
+        if (images.dim() != 4) throw new ArgumentException($"images must be [N, C, H, W], not [{string.Join(", ", images.shape)}].", nameof(images));
+        using var scope = torch.NewDisposeScope();
+        var bytes = images.dtype == ScalarType.Byte ? images.cpu() : (images.cpu().clamp(0, 1) * 255).round().to_type(ScalarType.Byte);
+        _channels = (int)images.shape[1];
+        _height = (int)images.shape[2];
+        _width = (int)images.shape[3];
+        if (_channels is not (1 or 3)) throw new ArgumentException($"images need 1 or 3 channels, not {_channels}.", nameof(images));
+        _images = Enumerable.Range(0, (int)images.shape[0]).Select(i => bytes[i].contiguous().data<byte>().ToArray()).ToArray();
+        Captions = captions;
+        Wrong = wrong;
+        Columns = Math.Max(1, Math.Min(columns, _images.Length));
+        Scale = scale > 0 ? scale : Math.Max(1, 64 / Math.Max(_height, 1));
+    }
+
+    /// <summary>A caption per image, or none.</summary>
+    public IReadOnlyList<string>? Captions { get; }
+    /// <summary>Which captions to show in red (wrong predictions).</summary>
+    public IReadOnlyList<bool>? Wrong { get; }
+    /// <summary>Images per row.</summary>
+    public int Columns { get; }
+    /// <summary>Magnification of each image.</summary>
+    public int Scale { get; }
+
+    /// <summary>The first <paramref name="count"/> images of a dataset, captioned with their class names.</summary>
+    public static ImageGrid FromDataset(ImageDataset data, int count = 16, int columns = 8)
+    {
+        var n = (int)Math.Min(count, data.Count);
+        var labels = data.Labels[..n].data<long>().ToArray();
+        return new ImageGrid(data.Images[..n], labels.Select(l => data.ClassNames[(int)l]).ToList(), null, columns);
+    }
+
+    /// <summary>Images captioned "predicted (true)", wrong ones in red.</summary>
+    public static ImageGrid Predictions(Tensor images, Tensor predicted, Tensor actual, IReadOnlyList<string> classNames, int columns = 8)
+    {
+        var p = predicted.cpu().data<long>().ToArray();
+        var a = actual.cpu().data<long>().ToArray();
+        var captions = p.Zip(a, (pi, ai) => pi == ai ? classNames[(int)pi] : $"{classNames[(int)pi]} ({classNames[(int)ai]})").ToList();
+        return new ImageGrid(images, captions, p.Zip(a, (pi, ai) => pi != ai).ToList(), columns);
+    }
+
+    /// <summary>The grid as one PNG.</summary>
+    public byte[] ToPng()
+    {
+        const int captionHeight = 16, pad = 4;
+        var cellW = Math.Max(_width * Scale, Captions is null ? 0 : 72);
+        var cellH = _height * Scale + (Captions is null ? 0 : captionHeight);
+        var rows = (_images.Length + Columns - 1) / Columns;
+        var info = new SKImageInfo(Columns * (cellW + pad) + pad, rows * (cellH + pad) + pad);
+        using var surface = SKSurface.Create(info);
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var font = new SKFont(SKTypeface.Default, 11);
+        using var black = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var red = new SKPaint { Color = SKColors.Red, IsAntialias = true };
+        for (var i = 0; i < _images.Length; i++)
+        {
+            var x = pad + (i % Columns) * (cellW + pad);
+            var y = pad + (i / Columns) * (cellH + pad);
+            using var image = SKImage.FromEncodedData(ImageCodec.EncodePng(_images[i], _channels, _height, _width));
+            canvas.DrawImage(image, new SKRect(x + (cellW - _width * Scale) / 2f, y, x + (cellW + _width * Scale) / 2f, y + _height * Scale),
+                new SKSamplingOptions(SKFilterMode.Nearest), null);
+            if (Captions is not null && i < Captions.Count)
+            {
+                var text = Captions[i];
+                var paint = Wrong is not null && i < Wrong.Count && Wrong[i] ? red : black;
+                var width = font.MeasureText(text);
+                canvas.DrawText(text, x + Math.Max(0, (cellW - width) / 2), y + cellH - 4, SKTextAlign.Left, font, paint);
+            }
+        }
+        using var snapshot = surface.Snapshot();
+        using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>The grid as an HTML image.</summary>
+    public string ToHtml() => PngHtml.Image(ToPng(), $"{_images.Length} images");
+}

@@ -1,0 +1,86 @@
+using Microsoft.DotNet.Interactive.Formatting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepVision.Plots;
+
+/// <summary>
+/// 2-D points coloured by class, optionally over a classifier's decision regions: the picture of the first
+/// notebooks (logistic regression, the perceptron, XOR, moons, circles).
+/// </summary>
+[TypeFormatterSource(typeof(PlotFormatterSource))]
+public sealed class ScatterPlot
+{
+    private readonly double[] _x, _y;
+    private readonly long[] _labels;
+    private double[,]? _regions;
+    private (double XMin, double XMax, double YMin, double YMax) _bounds;
+
+    /// <summary>Points <paramref name="points"/> [N, 2] with integer labels [N].</summary>
+    public ScatterPlot(Tensor points, Tensor labels, string title = "")
+    {
+        using var p = points.cpu().to_type(ScalarType.Float64);
+        _x = p[.., 0].data<double>().ToArray();
+        _y = p[.., 1].data<double>().ToArray();
+        _labels = labels.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+        Title = title;
+        var marginX = (_x.Max() - _x.Min()) * 0.1 + 1e-6;
+        var marginY = (_y.Max() - _y.Min()) * 0.1 + 1e-6;
+        _bounds = (_x.Min() - marginX, _x.Max() + marginX, _y.Min() - marginY, _y.Max() + marginY);
+    }
+
+    /// <summary>Title.</summary>
+    public string Title { get; }
+
+    /// <summary>
+    /// Shades the plane by a classifier: <paramref name="predict"/> maps points [M, 2] to the probability of class 1
+    /// (or a class index); evaluated on a <paramref name="resolution"/> x <paramref name="resolution"/> grid.
+    /// </summary>
+    public ScatterPlot WithDecisionRegions(Func<Tensor, Tensor> predict, int resolution = 120)
+    {
+        using var scope = torch.NewDisposeScope();
+        var xs = torch.linspace(_bounds.XMin, _bounds.XMax, resolution, dtype: ScalarType.Float32);
+        var ys = torch.linspace(_bounds.YMin, _bounds.YMax, resolution, dtype: ScalarType.Float32);
+        var mesh = torch.meshgrid([ys, xs], indexing: "ij");
+        var grid = torch.stack([mesh[1].flatten(), mesh[0].flatten()], 1);
+        Tensor values;
+        using (torch.no_grad()) values = predict(grid).cpu().to_type(ScalarType.Float64).flatten();
+        var v = values.data<double>().ToArray();
+        _regions = new double[resolution, resolution];
+        // Row 0 of the heatmap is drawn at the top: the largest y.
+        for (var r = 0; r < resolution; r++)
+            for (var c = 0; c < resolution; c++)
+                _regions[r, c] = v[(resolution - 1 - r) * resolution + c];
+        return this;
+    }
+
+    /// <summary>The picture as PNG.</summary>
+    public byte[] ToPng()
+    {
+        var plot = new ScottPlot.Plot();
+        if (_regions is not null)
+        {
+            var heatmap = plot.Add.Heatmap(_regions);
+            heatmap.Colormap = new ScottPlot.Colormaps.Balance();
+            heatmap.Opacity = 0.35;
+            heatmap.Extent = new ScottPlot.CoordinateRect(_bounds.XMin, _bounds.XMax, _bounds.YMin, _bounds.YMax);
+        }
+        var palette = new ScottPlot.Palettes.Category10();
+        foreach (var label in _labels.Distinct().Order())
+        {
+            var xs = _x.Where((_, i) => _labels[i] == label).ToArray();
+            var ys = _y.Where((_, i) => _labels[i] == label).ToArray();
+            var points = plot.Add.ScatterPoints(xs, ys);
+            points.Color = palette.GetColor((int)label);
+            points.MarkerSize = 5;
+            points.LegendText = $"class {label}";
+        }
+        plot.Axes.SetLimits(_bounds.XMin, _bounds.XMax, _bounds.YMin, _bounds.YMax);
+        plot.Title(Title);
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        return plot.GetImageBytes(520, 440, ScottPlot.ImageFormat.Png);
+    }
+
+    /// <summary>The picture as an HTML image.</summary>
+    public string ToHtml() => PngHtml.Image(ToPng(), Title);
+}

@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using DeepVision.Data;
+using DeepVision.Models;
+using DeepVision.Plots;
+using DeepVision.Training;
+using Microsoft.Data.Analysis;
+using Microsoft.DotNet.Interactive.Formatting;
+using SkiaSharp;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Tests.Plots;
+
+public class DisplayTests
+{
+    private static SKBitmap DecodePng(string base64) => SKBitmap.Decode(Convert.FromBase64String(base64))
+        ?? throw new Xunit.Sdk.XunitException("not a decodable PNG");
+
+    private static string EmbeddedPng(string html) =>
+        Regex.Match(html, "data:image/png;base64,([A-Za-z0-9+/=]+)") is { Success: true } m ? m.Groups[1].Value
+        : throw new Xunit.Sdk.XunitException("no embedded PNG in the HTML");
+
+    private static History SampleHistory()
+    {
+        var history = new History();
+        for (var e = 1; e <= 3; e++)
+        {
+            history.Batches.Add(new BatchLoss(e - 0.5, 1.0 / e + 0.1));
+            history.Epochs.Add(new EpochMetrics(e, 1.0 / e, 0.5 + 0.1 * e, 1.1 / e, 0.45 + 0.1 * e, 0.9, 0.1, 1000, TimeSpan.FromSeconds(1)));
+        }
+        return history;
+    }
+
+    [Fact]
+    public void A_line_chart_is_a_static_png_that_upgrades_to_plotly()
+    {
+        var chart = LineChart.Loss(SampleHistory());
+        var html = chart.ToDisplayString("text/html");
+        using var png = DecodePng(EmbeddedPng(html));
+        Assert.Equal(640, png.Width);
+        Assert.Equal(360, png.Height);
+        Assert.Contains("Plotly.newPlot('dv-", html);
+        Assert.Contains("\"name\":\"test loss\"", html);
+        Assert.Contains(LineChart.PlotlyUrl, html);
+        // Where scripts cannot run, the <img> inside the chart's div is what remains.
+        Assert.Matches("<div id=\"dv-[0-9a-f-]+\" style=\"width:640px;height:360px\"><img ", html);
+        Assert.Equal("text/html", Formatter.GetPreferredMimeTypesFor(typeof(LineChart)).First());
+    }
+
+    [Fact]
+    public void An_image_grid_of_real_digits_has_one_cell_per_image()
+    {
+        using var data = Datasets.MNIST(train: false, root: Path.Combine(RepoPaths.Root, "datasets"));
+        var grid = ImageGrid.FromDataset(data, count: 16, columns: 8);
+        using var png = DecodePng(grid.ToDisplayString("image/png"));
+        // 8 columns of 72 px (caption width) + padding, 2 rows of 56 px images + 16 px captions.
+        Assert.Equal(8 * (72 + 4) + 4, png.Width);
+        Assert.Equal(2 * (56 + 16 + 4) + 4, png.Height);
+        Assert.Contains("data:image/png;base64,", grid.ToDisplayString("text/html"));
+    }
+
+    [Fact]
+    public void A_confusion_matrix_counts_true_against_predicted()
+    {
+        using var predicted = torch.tensor(new long[] { 0, 1, 1, 2, 2, 2 });
+        using var actual = torch.tensor(new long[] { 0, 1, 2, 2, 2, 0 });
+        var matrix = Heatmap.ConfusionMatrix(predicted, actual, ["a", "b", "c"]);
+        Assert.Equal(new double[,] { { 1, 0, 1 }, { 0, 1, 0 }, { 0, 1, 2 } }, matrix.Values);
+        using var png = DecodePng(EmbeddedPng(matrix.ToHtml()));
+        Assert.True(png.Width >= 360);
+    }
+
+    [Fact]
+    public void Decision_regions_follow_the_classifier()
+    {
+        using var points = torch.tensor(new float[] { -1, -1, 1, 1, -1, 1, 1, -1 }, [4, 2]);
+        using var labels = torch.tensor(new long[] { 0, 1, 0, 1 });
+        var plot = new ScatterPlot(points, labels, "x > 0").WithDecisionRegions(g => (g[.., 0] > 0).to_type(ScalarType.Float32), resolution: 20);
+        using var png = DecodePng(plot.ToDisplayString("image/png"));
+        Assert.Equal(520, png.Width);
+    }
+
+    [Fact]
+    public void Model_summary_lists_shapes_and_parameter_counts()
+    {
+        var lenet = Sequential(
+            ("c1", Conv2d(1, 6, 5, padding: 2)), ("a1", Sigmoid()), ("p1", AvgPool2d(2)),
+            ("c2", Conv2d(6, 16, 5)), ("a2", Sigmoid()), ("p2", AvgPool2d(2)),
+            ("flatten", Flatten()), ("f1", Linear(400, 120)), ("a3", Sigmoid()), ("f2", Linear(120, 84)), ("a4", Sigmoid()), ("f3", Linear(84, 10)));
+        var summary = ModelSummary.Of(lenet, [1, 1, 28, 28]);
+        Assert.Equal(["c1", "a1", "p1", "c2", "a2", "p2", "flatten", "f1", "a3", "f2", "a4", "f3"], summary.Layers.Select(l => l.Name));
+        Assert.Equal(new long[] { 1, 6, 28, 28 }, summary.Layers[0].OutputShape);
+        Assert.Equal(new long[] { 1, 16, 5, 5 }, summary.Layers[5].OutputShape);
+        Assert.Equal(156, summary.Layers[0].Parameters); // 6 x (5 x 5) + 6
+        Assert.Equal(61706, summary.TotalParameters); // LeNet-5's well-known count
+        Assert.Equal(61706 * 4, summary.ParameterBytes);
+        Assert.Contains("Total parameters: 61,706", summary.ToString());
+        Assert.Contains("<b>61,706</b>", summary.ToDisplayString("text/html"));
+    }
+
+    [Fact]
+    public void Dataframes_format_as_html_tables_without_the_kernel()
+    {
+        _ = Tables.MaxRows; // loads the helpers, whose module initializer registers the formatter
+        var frame = new DataFrame(new StringDataFrameColumn("class", ["cat", "dog"]), new PrimitiveDataFrameColumn<double>("accuracy", [0.91, 0.875]));
+        var html = frame.ToDisplayString("text/html");
+        Assert.StartsWith("<table><thead><tr><th></th><th>class</th><th>accuracy</th>", html);
+        Assert.Contains("<td>dog</td><td>0.875</td>", html);
+    }
+}
