@@ -263,14 +263,14 @@ verb_notebooks() {
     log "notebooks/ holds no notebook yet: nothing to execute"
     return 0
   fi
-  dotnet build "$RUNNER_PROJECT" -c "$CONFIGURATION" --nologo -v quiet -clp:ErrorsOnly
+  dotnet build "$RUNNER_PROJECT" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary
   exec dotnet "$REPO_ROOT/helpers/DeepVision.Runner/bin/$CONFIGURATION/net10.0/DeepVision.Runner.dll" course --repo "$REPO_ROOT" "$@"
 }
 
 verb_bench() {
   use_dotnet
   [[ -f "$BENCH_PROJECT" ]] || die "no benchmark project at $BENCH_PROJECT"
-  dotnet build "$BENCH_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly
+  dotnet build "$BENCH_PROJECT" -c Release --nologo -v quiet -clp:NoSummary
   exec dotnet "$REPO_ROOT/tests/DeepVision.Benchmarks/bin/Release/net10.0/DeepVision.Benchmarks.dll" "$@"
 }
 

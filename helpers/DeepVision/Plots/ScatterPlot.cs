@@ -77,7 +77,7 @@ public sealed class ScatterPlot
         }
         plot.Axes.SetLimits(_bounds.XMin, _bounds.XMax, _bounds.YMin, _bounds.YMax);
         plot.Title(Title);
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        if (_labels.Distinct().Count() > 1) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         return plot.GetImageBytes(520, 440, ScottPlot.ImageFormat.Png);
     }
 
