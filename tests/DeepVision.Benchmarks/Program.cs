@@ -4,6 +4,7 @@ using DeepVision.Benchmarks;
 var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["runner"] = RunnerBenchmark.Run,
+    ["data"] = DataBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();
 var unknown = selected.Where(s => !benchmarks.ContainsKey(s)).ToList();

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using DeepVision.Data;
+using DeepVision.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Benchmarks;
+
+/// <summary>
+/// Data and training-loop speed on this machine. Targets (issue 4): CIFAR-10's 50,000 training images parse in under
+/// 1 s; Imagenette JPEG decode + resize to 224 at 400 images/s or more; an epoch of augmented batches adds at most 10%
+/// to a small CNN's training epoch; the training loop costs at most 5% over bare forward/backward/step.
+/// </summary>
+public static class DataBenchmark
+{
+    private static string SharedDatasets =>
+        Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } d ? d
+        : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/datasets"));
+
+    public static int Run()
+    {
+        var failures = 0;
+        if (!Directory.Exists(Path.Combine(SharedDatasets, "cifar-10")))
+        {
+            Console.WriteLine($"The full datasets are needed (DEEPVISION_DATA or ../shared/datasets); not found at {SharedDatasets}.");
+            return 1;
+        }
+
+        // CIFAR-10 parse: best of 3 (the first run also warms the file cache).
+        var parse = Enumerable.Range(0, 3).Select(_ =>
+        {
+            var w = Stopwatch.StartNew();
+            using var d = Cifar10.Load(Path.Combine(SharedDatasets, "cifar-10"), train: true);
+            return w.Elapsed.TotalSeconds;
+        }).Min();
+        Console.WriteLine($"CIFAR-10 parse, 50,000 images:     {parse,8:F3} s      (target < 1 s)");
+        if (parse >= 1) failures++;
+
+        // JPEG decode + resize/centre-crop to 224.
+        var root = Path.Combine(SharedDatasets, "imagenette-sample");
+        var watch = Stopwatch.StartNew();
+        using (var images = Imagenette.Load(root, train: true, size: 224))
+        {
+            var rate = images.Count / watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"Imagenette decode + resize to 224: {rate,8:F0} img/s  ({images.Count} JPEGs, {Environment.ProcessorCount} cores; target ≥ 400)");
+            if (rate < 400) failures++;
+        }
+
+        // Loader overhead and loop overhead on CIFAR-10 with a small CNN, 100 batches of 128.
+        using var cifar = Cifar10.Load(Path.Combine(SharedDatasets, "cifar-10"), train: true);
+        using var subset = cifar.Take(128 * 100);
+        torch.manual_seed(0);
+        var model = SmallCnn();
+        var optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+        var loss = CrossEntropyLoss();
+        var augment = Transforms.Compose(Transforms.RandomCrop(32, padding: 4), Transforms.RandomHorizontalFlip(),
+            Transforms.Normalize(Transforms.Cifar10Mean, Transforms.Cifar10Std));
+        var loader = new BatchLoader(subset, 128, torch.CPU, shuffle: true, transform: augment);
+
+        // Bare: the same batches prepared in advance, then only forward/backward/step.
+        var prepared = loader.Select(b => (b.Images.clone(), b.Labels.clone())).ToList();
+        double Bare()
+        {
+            var w = Stopwatch.StartNew();
+            model.train();
+            foreach (var (x, y) in prepared)
+            {
+                using var scope = torch.NewDisposeScope();
+                optimizer.zero_grad();
+                loss.forward(model.forward(x), y).backward();
+                optimizer.step();
+            }
+            return w.Elapsed.TotalSeconds;
+        }
+        double LoaderOnly()
+        {
+            var w = Stopwatch.StartNew();
+            foreach (var _ in loader) { }
+            return w.Elapsed.TotalSeconds;
+        }
+        double Loop()
+        {
+            var w = Stopwatch.StartNew();
+            Trainer.Fit(model, new BatchLoader(subset, 128, torch.CPU, shuffle: true), null, optimizer, loss, epochs: 1, logEvery: 0);
+            return w.Elapsed.TotalSeconds;
+        }
+        Bare(); // warm-up
+        var bare = Enumerable.Range(0, 2).Select(_ => Bare()).Min();
+        var data = Enumerable.Range(0, 2).Select(_ => LoaderOnly()).Min();
+        // The loop without augmentation against bare steps on unaugmented batches: the loop's own cost.
+        var plainBatches = new BatchLoader(subset, 128, torch.CPU, shuffle: true).Select(b => (b.Images.clone(), b.Labels.clone())).ToList();
+        prepared.ForEach(p => { p.Item1.Dispose(); p.Item2.Dispose(); });
+        prepared = plainBatches;
+        var barePlain = Enumerable.Range(0, 2).Select(_ => Bare()).Min();
+        var loop = Enumerable.Range(0, 2).Select(_ => Loop()).Min();
+        var dataShare = data / bare;
+        var loopOverhead = (loop - barePlain) / barePlain;
+        Console.WriteLine($"small CNN, 100 batches of 128:      {bare,8:F2} s of forward/backward/step");
+        Console.WriteLine($"augmented batches (crop, flip, norm):{data,7:F2} s      = {dataShare:P1} of the epoch (target ≤ 10%)");
+        Console.WriteLine($"Trainer.Fit vs bare steps:         {loop,8:F2} s vs {barePlain:F2} s = {loopOverhead:+0.0%;-0.0%} (target ≤ 5%)");
+        if (dataShare > 0.10) failures++;
+        if (loopOverhead > 0.05) failures++;
+        return failures;
+    }
+
+    private static Module<Tensor, Tensor> SmallCnn() => Sequential(
+        ("conv1", Conv2d(3, 32, 3, padding: 1)), ("relu1", ReLU()), ("pool1", MaxPool2d(2)),
+        ("conv2", Conv2d(32, 64, 3, padding: 1)), ("relu2", ReLU()), ("pool2", MaxPool2d(2)),
+        ("flatten", Flatten()), ("fc", Linear(64 * 8 * 8, 10)));
+}
