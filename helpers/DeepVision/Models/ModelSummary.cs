@@ -133,18 +133,7 @@ public sealed class ModelSummaryFormatterSource : ITypeFormatterSource
     /// <inheritdoc />
     public IEnumerable<ITypeFormatter> CreateTypeFormatters() =>
     [
-        new SummaryFormatter("text/html", s => s.ToHtml()),
-        new SummaryFormatter("text/plain", s => s.ToString()),
+        new Plots.DelegateFormatter<ModelSummary>("text/html", s => s.ToHtml()),
+        new Plots.DelegateFormatter<ModelSummary>("text/plain", s => s.ToString()),
     ];
-
-    private sealed class SummaryFormatter(string mimeType, Func<ModelSummary, string> format) : ITypeFormatter
-    {
-        public string MimeType => mimeType;
-        public Type Type => typeof(ModelSummary);
-        public bool Format(object instance, FormatContext context)
-        {
-            context.Writer.Write(format((ModelSummary)instance));
-            return true;
-        }
-    }
 }

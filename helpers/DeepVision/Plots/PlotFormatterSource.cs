@@ -12,27 +12,29 @@ public sealed class PlotFormatterSource : ITypeFormatterSource
     /// <inheritdoc />
     public IEnumerable<ITypeFormatter> CreateTypeFormatters() =>
     [
-        new FormatterInfo<LineChart>("text/html", c => c.ToHtml()),
-        new FormatterInfo<ImageGrid>("text/html", g => g.ToHtml()),
-        new FormatterInfo<Heatmap>("text/html", h => h.ToHtml()),
-        new FormatterInfo<ScatterPlot>("text/html", s => s.ToHtml()),
-        new FormatterInfo<LineChart>("image/png", c => Convert.ToBase64String(c.ToPng())),
-        new FormatterInfo<ImageGrid>("image/png", g => Convert.ToBase64String(g.ToPng())),
-        new FormatterInfo<Heatmap>("image/png", h => Convert.ToBase64String(h.ToPng())),
-        new FormatterInfo<ScatterPlot>("image/png", s => Convert.ToBase64String(s.ToPng())),
-        new FormatterInfo<LineChart>("text/plain", c => $"LineChart \"{c.Title}\" ({c.Series.Count} series)"),
+        new DelegateFormatter<LineChart>("text/html", c => c.ToHtml()),
+        new DelegateFormatter<ImageGrid>("text/html", g => g.ToHtml()),
+        new DelegateFormatter<Heatmap>("text/html", h => h.ToHtml()),
+        new DelegateFormatter<ScatterPlot>("text/html", s => s.ToHtml()),
+        new DelegateFormatter<LineChart>("image/png", c => Convert.ToBase64String(c.ToPng())),
+        new DelegateFormatter<ImageGrid>("image/png", g => Convert.ToBase64String(g.ToPng())),
+        new DelegateFormatter<Heatmap>("image/png", h => Convert.ToBase64String(h.ToPng())),
+        new DelegateFormatter<ScatterPlot>("image/png", s => Convert.ToBase64String(s.ToPng())),
+        new DelegateFormatter<LineChart>("text/plain", c => $"LineChart \"{c.Title}\" ({c.Series.Count} series)"),
     ];
 
-    private sealed class FormatterInfo<T>(string mimeType, Func<T, string> format) : ITypeFormatter
-    {
-        public string MimeType => mimeType;
-        public Type Type => typeof(T);
+}
 
-        public bool Format(object instance, FormatContext context)
-        {
-            context.Writer.Write(format((T)instance));
-            return true;
-        }
+/// <summary>A formatter for one type and MIME type from a function: what every formatter source of the helpers needs.</summary>
+internal sealed class DelegateFormatter<T>(string mimeType, Func<T, string> format) : ITypeFormatter
+{
+    public string MimeType => mimeType;
+    public Type Type => typeof(T);
+
+    public bool Format(object instance, FormatContext context)
+    {
+        context.Writer.Write(format((T)instance));
+        return true;
     }
 }
 
