@@ -168,4 +168,39 @@ public class RunnerSemanticsTests(RunnerFixture runner)
         Assert.StartsWith("<div><pre>[2x3], type = Float32, device = cpu", html);
         Assert.Contains(" 3 3 3", html);
     }
+
+    [Fact]
+    public void A_package_source_added_with_hash_i_is_used_for_the_restore()
+    {
+        using var temp = new TempFolder();
+        // A local feed holding one package that exists nowhere else; the notebook's nuget.config names no source
+        // at all, so the restore can succeed only through the #i source.
+        var feed = Path.Combine(temp.Path, "feed");
+        Directory.CreateDirectory(feed);
+        var id = $"DeepVision.LocalFeed.T{Guid.NewGuid():N}";
+        using (var zip = System.IO.Compression.ZipFile.Open(Path.Combine(feed, $"{id}.1.0.0.nupkg"), System.IO.Compression.ZipArchiveMode.Create))
+        using (var writer = new StreamWriter(zip.CreateEntry($"{id}.nuspec").Open()))
+            writer.Write($"<?xml version=\"1.0\"?><package xmlns=\"http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd\"><metadata><id>{id}</id><version>1.0.0</version><authors>tests</authors><description>local feed test</description></metadata></package>");
+        var path = new TestNotebook().Code($"#i \"nuget: {feed}\"\n#r \"nuget: {id}, 1.0.0\"\nConsole.WriteLine(\"restored\");").SaveIn(temp.Path);
+        File.WriteAllText(Path.Combine(temp.Path, "nuget.config"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration><packageSources><clear /></packageSources></configuration>
+            """);
+        var result = runner.Run(path);
+        Assert.True(result.Succeeded, result.FirstFailure?.Error);
+        Assert.Contains($"{id}, 1.0.0", result.Displays(1)[0].Text("text/html"));
+    }
+
+    [Fact]
+    public void The_working_directory_defaults_to_the_notebook_folder_and_can_be_set()
+    {
+        using var temp = new TempFolder();
+        var other = Directory.CreateDirectory(Path.Combine(temp.Path, "elsewhere")).FullName;
+        File.WriteAllText(Path.Combine(temp.Path, "data.txt"), "next to the notebook");
+        var path = new TestNotebook().Code("Console.WriteLine(Environment.CurrentDirectory);\nConsole.WriteLine(System.IO.File.Exists(\"data.txt\"));").SaveIn(temp.Path);
+        var byDefault = runner.Run(path);
+        Assert.Equal($"{Path.GetFullPath(temp.Path)}\nTrue\n", byDefault.Stdout(1));
+        var elsewhere = runner.Run(path, new NotebookRunOptions { WorkingDirectory = other });
+        Assert.Equal($"{other}\nFalse\n", elsewhere.Stdout(1));
+    }
 }
