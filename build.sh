@@ -5,6 +5,7 @@
 #   ./build.sh notebooks [--profile quick|full] [notebook...]
 #                                                    execute notebooks headlessly into artifacts/notebooks/
 #   ./build.sh bench [benchmark...]                  run the benchmarks and print their figures
+#   ./build.sh render [executed.ipynb...]           screenshots of executed notebooks, scripts off and on
 #   ./build.sh doctor                                what this machine has: .NET, libstdc++, the runtime in use
 #
 # TorchSharp 0.107.0's native library needs libstdc++ with GLIBCXX_3.4.32 (GCC 13+). On hosts that lack it
@@ -38,6 +39,9 @@ Verbs:
                                          notebook, status, time, key results. quick (default) uses the samples in
                                          datasets/ offline; full uses the real settings and datasets.
   bench [name...]                        Run the benchmarks and print their figures.
+  render [executed.ipynb...]             Render executed notebooks as a static viewer does (nbconvert HTML) and
+                                         screenshot them in headless Chromium with scripts off and on
+                                         (needs: apt-get install chromium python3-nbconvert).
   doctor                                 Show the .NET SDK, the host's libstdc++ and which dotnet is used.
   help                                   This message.
 
@@ -263,6 +267,8 @@ verb_notebooks() {
     log "notebooks/ holds no notebook yet: nothing to execute"
     return 0
   fi
+  # The notebooks reference the helpers DLL (artifacts/helpers/DeepVision.dll): build it with the runner.
+  dotnet build "$REPO_ROOT/helpers/DeepVision/DeepVision.csproj" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary
   dotnet build "$RUNNER_PROJECT" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary
   exec dotnet "$REPO_ROOT/helpers/DeepVision.Runner/bin/$CONFIGURATION/net10.0/DeepVision.Runner.dll" course --repo "$REPO_ROOT" "$@"
 }
@@ -282,6 +288,7 @@ main() {
     notebooks) verb_notebooks "$@" ;;
     bench) verb_bench "$@" ;;
     doctor) verb_doctor "$@" ;;
+    render) exec "$REPO_ROOT/tests/Rendering/render-check.sh" "$@" ;;
     help|-h|--help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf "[build] error: unknown verb '%s'\n\n" "$verb" >&2; usage >&2; exit 2 ;;

@@ -76,6 +76,16 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>
+    /// One batch (the first of an epoch in this loader's order) that the caller owns, for looking at data and shapes.
+    /// LINQ's <c>First()</c> would hand back a batch the loop has already disposed.
+    /// </summary>
+    public (Tensor Images, Tensor Labels) FirstBatch()
+    {
+        using var order = Shuffle ? Permutation(_data.Count, Seed) : null;
+        return MakeBatch(order, 0, Math.Min(BatchSize, _data.Count));
+    }
+
     private (Tensor, Tensor) MakeBatch(Tensor? order, long start, long size)
     {
         using var scope = torch.NewDisposeScope();
