@@ -59,7 +59,9 @@ public sealed class Heatmap
         var plot = new ScottPlot.Plot();
         // ScottPlot draws row 0 at the top when the y axis is inverted below.
         var heatmap = plot.Add.Heatmap(Values);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        // Light for small counts, dark blue for large ones, as confusion matrices are usually read.
+        var colormap = new LightToDark(new ScottPlot.Colormaps.Blues());
+        heatmap.Colormap = colormap;
         var max = Enumerable.Range(0, rows).SelectMany(r => Enumerable.Range(0, columns).Select(c => Values[r, c])).DefaultIfEmpty(0).Max();
         for (var r = 0; r < rows; r++)
             for (var c = 0; c < columns; c++)
@@ -67,12 +69,17 @@ public sealed class Heatmap
                 var text = plot.Add.Text(Values[r, c].ToString(Format, System.Globalization.CultureInfo.InvariantCulture), c, rows - 1 - r);
                 text.LabelFontSize = rows > 12 ? 8 : 11;
                 text.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
-                text.LabelFontColor = Values[r, c] > max * 0.6 ? ScottPlot.Colors.White : ScottPlot.Colors.Black;
+                // White text on dark cells, black on light ones, judged from the cell's own colour.
+                var cell = colormap.GetColor(max > 0 ? Values[r, c] / max : 0);
+                var luminance = 0.2126 * cell.R + 0.7152 * cell.G + 0.0722 * cell.B;
+                text.LabelFontColor = luminance < 140 ? ScottPlot.Colors.White : ScottPlot.Colors.Black;
             }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(i => (double)i).ToArray(), ColumnLabels.ToArray());
         plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(i => (double)(rows - 1 - i)).ToArray(), RowLabels.ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = columns > 5 ? 45 : 0;
         plot.Axes.Bottom.TickLabelStyle.Alignment = columns > 5 ? ScottPlot.Alignment.MiddleLeft : ScottPlot.Alignment.UpperCenter;
+        // Room for rotated class names below the matrix.
+        plot.Axes.Bottom.MinimumSize = columns > 5 ? 10 + 7 * ColumnLabels.Max(l => l.Length) : 0;
         plot.Title(Title);
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
@@ -82,4 +89,11 @@ public sealed class Heatmap
 
     /// <summary>The picture as an HTML image.</summary>
     public string ToHtml() => PngHtml.Image(ToPng(), Title);
+
+    /// <summary>A colormap read backwards: ScottPlot's Blues runs from dark to light.</summary>
+    private sealed class LightToDark(ScottPlot.IColormap inner) : ScottPlot.IColormap
+    {
+        public string Name => inner.Name + " (reversed)";
+        public ScottPlot.Color GetColor(double normalizedIntensity) => inner.GetColor(1 - normalizedIntensity);
+    }
 }
