@@ -96,7 +96,7 @@ public sealed class RunnerCollection : ICollectionFixture<RunnerFixture>
     public const string Name = "Notebook runner";
 }
 
-public sealed class RunnerFixture
+public sealed class RunnerFixture : IDisposable
 {
     public RunnerFixture()
     {
@@ -108,6 +108,11 @@ public sealed class RunnerFixture
 
     /// <summary>One restore cache for the whole collection, as a learner's machine has one.</summary>
     public string PackageCache { get; }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(PackageCache, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     public NotebookResult Run(string path, NotebookRunOptions? options = null)
     {
