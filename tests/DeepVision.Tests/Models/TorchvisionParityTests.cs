@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using DeepVision.Models;
+
+namespace DeepVision.Tests.Models;
+
+/// <summary>
+/// The model zoo against real torchvision: ../shared/fixtures/torchvision-parity holds, per model, torchvision's
+/// state_dict layout (names, shapes, dtypes, per-tensor sums after a closed-form fill) and the logits that
+/// PyTorch 1.13 / torchvision 0.14 computed for a fixed input. Our models, filled by the same rule, must match.
+/// </summary>
+[Collection(ParityCollection.Name)]
+public class TorchvisionParityTests
+{
+    public static TheoryData<string> Models() => new("alexnet", "vgg16", "vgg16_bn", "resnet18", "resnet50", "mobilenet_v2", "vit_b_16");
+
+    private static nn.Module<Tensor, Tensor> Build(string name) => name switch
+    {
+        "alexnet" => Zoo.alexnet(),
+        "vgg16" => Zoo.vgg16(),
+        "vgg16_bn" => Zoo.vgg16_bn(),
+        "resnet18" => Zoo.resnet18(),
+        "resnet50" => Zoo.resnet50(),
+        "mobilenet_v2" => Zoo.mobilenet_v2(),
+        "vit_b_16" => Zoo.vit_b_16(),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>generate.py's fill rule, computed in float64 and cast to the tensor's dtype.</summary>
+    internal static void Fill(string name, Tensor target)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) { target.zero_(); return; }
+        long h = 0;
+        for (var i = 0; i < name.Length; i++) h += name[i] * (long)(i + 1);
+        h %= 1000003;
+        var k = torch.arange(target.numel(), dtype: ScalarType.Int64);
+        var u = ((k * 7919 + h * 31).remainder(2001) - 1000).to_type(ScalarType.Float64) / 1000.0;
+        Tensor v;
+        if (name.EndsWith("running_var", StringComparison.Ordinal)) v = 1.0 + (u + 1.0) / 4.0;
+        else if (target.dim() == 1 && name.EndsWith("weight", StringComparison.Ordinal)) v = 1.0 + u / 10.0;
+        else if (target.dim() == 1) v = u / 100.0;
+        else v = u * Math.Sqrt(6.0 / (target.numel() / target.shape[0]));
+        target.copy_(v.to_type(target.dtype).reshape(target.shape));
+    }
+
+    /// <summary>generate.py's input: [2, 3, 224, 224] stripes and blocks, with (A, B, M) from the fixture.</summary>
+    internal static Tensor Input(long a, long b, long m)
+    {
+        using var scope = torch.NewDisposeScope();
+        var n = torch.arange(2, dtype: ScalarType.Int64).view(2, 1, 1, 1);
+        var c = torch.arange(3, dtype: ScalarType.Int64).view(1, 3, 1, 1);
+        var hh = torch.arange(224, dtype: ScalarType.Int64).view(1, 1, 224, 1);
+        var ww = torch.arange(224, dtype: ScalarType.Int64).view(1, 1, 1, 224);
+        var raw = (hh * (c + 1) * (n + a) + ww * (3 - c) * (n + 1) + hh.div(16, rounding_mode: RoundingMode.floor) * ww.div(16, rounding_mode: RoundingMode.floor) * b * (n + 1)).remainder(m);
+        var x = raw.to_type(ScalarType.Float64) / (m - 1) * 4.0 - 2.0;
+        return x.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Layout_and_logits_match_torchvision(string name)
+    {
+        var fixture = JsonNode.Parse(File.ReadAllText(RepoPaths.RequireShared("fixtures", "torchvision-parity", $"{name}.json")))!.AsObject();
+        using var model = Build(name);
+        model.eval();
+        var ours = model.state_dict();
+        var expected = fixture["state_dict"]!.AsArray().Select(e => e!.AsObject()).ToList();
+
+        // Names: exactly torchvision's, with the same shapes and dtypes.
+        Assert.Equal(expected.Select(e => (string)e["name"]!).Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        foreach (var entry in expected)
+        {
+            var tensorName = (string)entry["name"]!;
+            var tensor = ours[tensorName];
+            Assert.True(entry["shape"]!.AsArray().Select(d => (long)d!).SequenceEqual(tensor.shape), $"{name}: {tensorName} has shape [{string.Join(", ", tensor.shape)}]");
+            Assert.Equal((string)entry["dtype"]!, tensor.dtype switch { ScalarType.Float32 => "float32", ScalarType.Int64 => "int64", var d => d.ToString() });
+        }
+
+        // The fill rule reproduces torchvision's per-tensor sums.
+        foreach (var entry in expected)
+        {
+            var tensorName = (string)entry["name"]!;
+            Fill(tensorName, ours[tensorName]);
+            var sum = ours[tensorName].to_type(ScalarType.Float64).sum().item<double>();
+            var reference = (double)entry["sum"]!;
+            Assert.True(Math.Abs(sum - reference) <= 1e-5 * Math.Max(1.0, Math.Abs(reference)), $"{name}: {tensorName} sums to {sum}, torchvision {reference}");
+        }
+
+        var inputSpec = fixture["input"]!;
+        using var input = Input((long)inputSpec["a"]!, (long)inputSpec["b"]!, (long)inputSpec["m"]!);
+        using var noGrad = torch.no_grad();
+        using var logits = model.forward(input);
+        var referenceLogits = fixture["logits"]!.AsArray().Select(row => row!.AsArray().Select(v => (float)(double)v!).ToArray()).ToArray();
+        using var reference2 = torch.tensor(referenceLogits.SelectMany(r => r).ToArray(), [referenceLogits.Length, referenceLogits[0].Length]);
+        Assert.Equal(reference2.shape, logits.shape);
+        var error = (logits - reference2).abs().max().item<float>() / reference2.abs().max().item<float>();
+        Assert.True(error <= 1e-4, $"{name}: logits differ from torchvision's by {error:E2} (max-abs error over the largest logit)");
+    }
+}
+
+/// <summary>The parity tests build models of up to 138M parameters: one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ParityCollection
+{
+    public const string Name = "Torchvision parity";
+}
