@@ -9,7 +9,7 @@ public sealed class DownloadException(string message) : Exception(message);
 
 /// <summary>
 /// Downloads a file safely: tries each mirror in turn, resumes a partial download where the server allows (HTTP
-/// Range), verifies the MD5, and only then renames the temporary file into place. A lock file keeps two processes
+/// Range), verifies the checksum (MD5, or a SHA-256 prefix for model weights), and only then renames the temporary file into place. A lock file keeps two processes
 /// (two notebooks) from writing the same file; an interrupted run leaves at most a <c>.part</c> file, never a
 /// corrupt dataset file.
 /// </summary>
@@ -29,12 +29,26 @@ public sealed class Downloader
     public int AttemptsPerMirror { get; init; } = 3;
 
     /// <summary>Downloads to <paramref name="destination"/> unless it already exists with the expected MD5.</summary>
-    public async Task DownloadAsync(IReadOnlyList<string> urls, string destination, string? md5, CancellationToken cancellation = default)
+    public Task DownloadAsync(IReadOnlyList<string> urls, string destination, string? md5, CancellationToken cancellation = default) =>
+        DownloadAsync(urls, destination, path => CheckMd5(path, md5), cancellation);
+
+    private static string? CheckMd5(string path, string? md5)
+    {
+        if (md5 is null) return null;
+        var actual = Md5Of(path);
+        return actual == md5 ? null : $"MD5 {actual}, expected {md5}";
+    }
+
+    /// <summary>
+    /// Downloads to <paramref name="destination"/> unless it already exists and passes <paramref name="verify"/>,
+    /// which returns null for a good file or says what is wrong with it.
+    /// </summary>
+    public async Task DownloadAsync(IReadOnlyList<string> urls, string destination, Func<string, string?> verify, CancellationToken cancellation = default)
     {
         if (urls.Count == 0) throw new ArgumentException("At least one URL is needed.", nameof(urls));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
         using var fileLock = await AcquireLockAsync(destination + ".lock", cancellation);
-        if (File.Exists(destination) && (md5 is null || Md5Of(destination) == md5)) return;
+        if (File.Exists(destination) && verify(destination) is null) return;
 
         var part = destination + ".part";
         var failures = new List<string>();
@@ -45,11 +59,10 @@ public sealed class Downloader
                 try
                 {
                     await FetchAsync(url, part, cancellation);
-                    var actual = md5 is null ? null : Md5Of(part);
-                    if (md5 is not null && actual != md5)
+                    if (verify(part) is { } problem)
                     {
                         File.Delete(part);
-                        failures.Add($"{url}: checksum mismatch (MD5 {actual}, expected {md5})");
+                        failures.Add($"{url}: checksum mismatch ({problem})");
                         break; // This mirror serves other bytes: try the next one.
                     }
                     File.Move(part, destination, overwrite: true);

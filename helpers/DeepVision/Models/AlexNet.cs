@@ -9,11 +9,11 @@ namespace DeepVision.Models;
 /// 3x3 stride-2 max pooling, adaptive average pooling to 6x6, three fully connected layers with dropout 0.5.
 /// Parameter names match torchvision's state_dict (<c>features.0.weight</c> … <c>classifier.6.bias</c>).
 /// </summary>
-public sealed class AlexNet : Module<Tensor, Tensor>
+public sealed class AlexNet : ImageClassifier
 {
     private readonly Module<Tensor, Tensor> features;
     private readonly Module<Tensor, Tensor> avgpool;
-    private readonly Module<Tensor, Tensor> classifier;
+    private Module<Tensor, Tensor> classifier;
 
     /// <summary>Builds the network with <paramref name="numClasses"/> outputs and the given dropout.</summary>
     public AlexNet(int numClasses = 1000, double dropout = 0.5) : base(nameof(AlexNet))
@@ -31,6 +31,12 @@ public sealed class AlexNet : Module<Tensor, Tensor>
             ("6", Linear(4096, numClasses)));
         RegisterComponents();
     }
+
+    /// <inheritdoc />
+    public override string HeadName => "classifier";
+
+    /// <inheritdoc />
+    public override Module<Tensor, Tensor> Head { get => classifier; set => classifier = SwapHead(classifier, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

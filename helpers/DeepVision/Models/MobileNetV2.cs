@@ -9,14 +9,14 @@ namespace DeepVision.Models;
 /// depthwise convolution, 1x1 linear projection) with ReLU6, width multiplier 1.0. Parameter names match
 /// torchvision's state_dict (<c>features.1.conv.0.0.weight</c>, <c>classifier.1.weight</c>, …).
 /// </summary>
-public sealed class MobileNetV2 : Module<Tensor, Tensor>
+public sealed class MobileNetV2 : ImageClassifier
 {
     // Expansion factor t, output channels c, repeats n, first stride s.
     private static readonly (int T, int C, int N, int S)[] Settings =
         [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
 
     private readonly Module<Tensor, Tensor> features;
-    private readonly Module<Tensor, Tensor> classifier;
+    private Module<Tensor, Tensor> classifier;
 
     /// <summary>Builds the network with <paramref name="numClasses"/> outputs.</summary>
     public MobileNetV2(int numClasses = 1000, double dropout = 0.2) : base(nameof(MobileNetV2))
@@ -40,6 +40,12 @@ public sealed class MobileNetV2 : Module<Tensor, Tensor>
         ("0", Conv2d(input, output, kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false)),
         ("1", BatchNorm2d(output)),
         ("2", ReLU6(inplace: true)));
+
+    /// <inheritdoc />
+    public override string HeadName => "classifier";
+
+    /// <inheritdoc />
+    public override Module<Tensor, Tensor> Head { get => classifier; set => classifier = SwapHead(classifier, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

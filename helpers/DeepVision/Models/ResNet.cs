@@ -9,9 +9,10 @@ namespace DeepVision.Models;
 /// blocks for ResNet-18/34, bottlenecks with the stride on the 3x3 convolution for ResNet-50, "v1.5"), global
 /// average pooling and one linear layer. Parameter names match torchvision's state_dict.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : ImageClassifier
 {
-    private readonly Module<Tensor, Tensor> conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc;
+    private readonly Module<Tensor, Tensor> conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool;
+    private Module<Tensor, Tensor> fc;
 
     /// <summary>
     /// Builds a ResNet from its blocks per stage (<paramref name="layers"/>, e.g. 2, 2, 2, 2 for ResNet-18) and
@@ -47,6 +48,12 @@ public sealed class ResNet : Module<Tensor, Tensor>
         fc = Linear(512 * expansion, numClasses);
         RegisterComponents();
     }
+
+    /// <inheritdoc />
+    public override string HeadName => "fc";
+
+    /// <inheritdoc />
+    public override Module<Tensor, Tensor> Head { get => fc; set => fc = SwapHead(fc, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

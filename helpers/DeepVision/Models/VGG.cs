@@ -9,7 +9,7 @@ namespace DeepVision.Models;
 /// normalization) and 2x2 max pooling, adaptive average pooling to 7x7, then 25,088 → 4,096 → 4,096 → classes.
 /// Parameter names match torchvision's state_dict.
 /// </summary>
-public sealed class VGG : Module<Tensor, Tensor>
+public sealed class VGG : ImageClassifier
 {
     /// <summary>Layer configurations A, B, D and E (VGG-11, 13, 16, 19): channel counts, 0 for max pooling.</summary>
     public static readonly IReadOnlyDictionary<int, int[]> Configurations = new Dictionary<int, int[]>
@@ -22,7 +22,7 @@ public sealed class VGG : Module<Tensor, Tensor>
 
     private readonly Module<Tensor, Tensor> features;
     private readonly Module<Tensor, Tensor> avgpool;
-    private readonly Module<Tensor, Tensor> classifier;
+    private Module<Tensor, Tensor> classifier;
 
     /// <summary>Builds VGG-<paramref name="depth"/> (11, 13, 16 or 19), with batch normalization when asked.</summary>
     public VGG(int depth, bool batchNorm = false, int numClasses = 1000, double dropout = 0.5) : base($"VGG{depth}{(batchNorm ? "_BN" : "")}")
@@ -51,6 +51,12 @@ public sealed class VGG : Module<Tensor, Tensor>
             ("6", Linear(4096, numClasses)));
         RegisterComponents();
     }
+
+    /// <inheritdoc />
+    public override string HeadName => "classifier";
+
+    /// <inheritdoc />
+    public override Module<Tensor, Tensor> Head { get => classifier; set => classifier = SwapHead(classifier, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

@@ -9,6 +9,8 @@ namespace DeepVision.Models;
 public static class Zoo
 {
 #pragma warning disable IDE1006 // torchvision's snake_case factory names, as learners know them from PyTorch
+    /// <summary>LeNet-5 for 28x28 grayscale images (61.7K parameters at 10 classes); optionally with batch normalization.</summary>
+    public static LeNet5 lenet5(int numClasses = 10, bool batchNorm = false) => new(numClasses, batchNorm);
     /// <summary>AlexNet (61.1M parameters at 1000 classes).</summary>
     public static AlexNet alexnet(int numClasses = 1000) => new(numClasses);
     /// <summary>VGG-11 (configuration A).</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using DeepVision.Data;
+using DeepVision.Weights;
 
 namespace DeepVision.Tests.Data;
 
@@ -159,6 +160,37 @@ public class DownloaderTests : IDisposable
         Assert.Null(server.RangeHeaders[0]);
         Assert.Matches(@"^bytes=\d+-$", server.RangeHeaders[1]);
         Assert.True(long.Parse(server.RangeHeaders[1]![6..^1]) > 0);
+    }
+
+    [Fact]
+    public async Task Model_weights_are_verified_by_the_sha256_prefix_in_their_name()
+    {
+        // The SHA-256 of t10k-images-idx3-ubyte.gz from ../shared/datasets/PROVENANCE.md, cut to a torch.hub-style prefix.
+        const string prefix = "8d422c7b";
+        var body = await File.ReadAllBytesAsync(RealFile);
+        using var server = new LoopbackServer((context, _) => Serve(context, body));
+        var good = Path.Combine(_dir, $"weights-{prefix}.pth");
+        await new Downloader().DownloadAsync([server.Url], good, path => PretrainedWeights.CheckHashPrefix(path, prefix));
+        Assert.Null(PretrainedWeights.CheckHashPrefix(good, prefix));
+
+        var bad = Path.Combine(_dir, "weights-0123abcd.pth");
+        var error = await Assert.ThrowsAsync<DownloadException>(() => new Downloader().DownloadAsync([server.Url], bad, path => PretrainedWeights.CheckHashPrefix(path, "0123abcd")));
+        Assert.Contains("expected 0123abcd", error.Message);
+        Assert.False(File.Exists(bad));
+        Assert.False(File.Exists(bad + ".part"));
+    }
+
+    [Fact]
+    public void Torchvision_weights_have_their_official_urls_and_a_damaged_copy_is_refused()
+    {
+        Assert.Equal("https://download.pytorch.org/models/vgg16-397923af.pth", PretrainedWeights.Url("vgg16"));
+        Assert.Equal("7be5be79", PretrainedWeights.HashPrefix("alexnet"));
+        Assert.Contains("Known:", Assert.Throws<ArgumentException>(() => PretrainedWeights.Url("vgg17")).Message);
+
+        File.Copy(RealFile, Path.Combine(_dir, "alexnet-owt-7be5be79.pth"));
+        var error = Assert.Throws<InvalidDataException>(() => PretrainedWeights.Resolve("alexnet", _dir));
+        Assert.Contains("alexnet-owt-7be5be79.pth", error.Message);
+        Assert.Contains("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", error.Message);
     }
 
     [Fact]

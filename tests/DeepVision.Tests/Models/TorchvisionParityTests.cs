@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DeepVision.Models;
+using DeepVision.Weights;
 
 namespace DeepVision.Tests.Models;
 
@@ -96,6 +97,25 @@ public class TorchvisionParityTests
         Assert.Equal(reference2.shape, logits.shape);
         var error = (logits - reference2).abs().max().item<float>() / reference2.abs().max().item<float>();
         Assert.True(error <= 1e-4, $"{name}: logits differ from torchvision's by {error:E2} (max-abs error over the largest logit)");
+    }
+
+    [Fact]
+    public void Mobilenet_v2_pth_written_by_pytorch_loads_and_gives_torchvisions_logits()
+    {
+        var fixture = JsonNode.Parse(File.ReadAllText(RepoPaths.RequireShared("fixtures", "torchvision-parity", "mobilenet_v2.json")))!.AsObject();
+        using var model = Zoo.mobilenet_v2();
+        var report = StateDict.Load(model, RepoPaths.RequireShared("fixtures", "torchvision-parity", "mobilenet_v2.pth"));
+        Assert.True(report.IsComplete, report.ToString());
+        Assert.Equal(fixture["state_dict"]!.AsArray().Count, report.Loaded.Count);
+        model.eval();
+        var inputSpec = fixture["input"]!;
+        using var input = Input((long)inputSpec["a"]!, (long)inputSpec["b"]!, (long)inputSpec["m"]!);
+        using var noGrad = torch.no_grad();
+        using var logits = model.forward(input);
+        var reference = fixture["logits"]!.AsArray().SelectMany(row => row!.AsArray().Select(v => (float)(double)v!)).ToArray();
+        using var expected = torch.tensor(reference).reshape(logits.shape);
+        var error = (logits - expected).abs().max().item<float>() / expected.abs().max().item<float>();
+        Assert.True(error <= 1e-4, $"mobilenet_v2.pth: logits differ from torchvision's by {error:E2}");
     }
 }
 

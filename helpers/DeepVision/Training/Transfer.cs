@@ -1,0 +1,107 @@
+using DeepVision.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DeepVision.Training;
+
+/// <summary>A set of parameters that trains with its own learning rate (PyTorch's "parameter group").</summary>
+public sealed record ParameterGroup(string Prefix, double LearningRate, IReadOnlyList<Parameter> Parameters)
+{
+    /// <summary>How many numbers the group trains.</summary>
+    public long Count => Parameters.Sum(p => p.numel());
+}
+
+/// <summary>
+/// Transfer learning by name: freeze the parts of a network that keep their pretrained weights, replace its head,
+/// and give what still trains its own learning rates.
+/// </summary>
+public static class Transfer
+{
+    /// <summary>
+    /// Stops training for every parameter whose name starts with one of <paramref name="prefixes"/> (e.g.
+    /// <c>"features"</c>); with no prefix, the whole model. Returns how many numbers were frozen. A prefix that
+    /// matches nothing is an error that lists the model's top-level names.
+    /// </summary>
+    public static long Freeze(nn.Module model, params string[] prefixes) => SetTrainable(model, false, prefixes);
+
+    /// <summary>Makes the named parameters (all, with no prefix) train again, as fine-tuning does. Returns the count.</summary>
+    public static long Unfreeze(nn.Module model, params string[] prefixes) => SetTrainable(model, true, prefixes);
+
+    /// <summary>How many numbers in the model the optimizer will change.</summary>
+    public static long TrainableParameterCount(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+
+    /// <summary>How many parameters the model has in all, trainable or not.</summary>
+    public static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// Replaces the model's classification head (AlexNet's and VGG's <c>classifier</c>, ResNet's <c>fc</c>, …) and
+    /// returns the model; the new head trains, whatever was frozen before.
+    /// </summary>
+    public static T ReplaceHead<T>(T model, nn.Module<Tensor, Tensor> head) where T : ImageClassifier
+    {
+        model.Head = head;
+        foreach (var parameter in head.parameters()) parameter.requires_grad = true;
+        return model;
+    }
+
+    /// <summary>
+    /// Splits the trainable parameters into groups by name prefix, each with its learning rate; the first matching
+    /// prefix wins, and <c>""</c> matches everything. A trainable parameter that no group takes is an error (give it a
+    /// group or freeze it), so that no layer silently stops learning.
+    /// </summary>
+    public static IReadOnlyList<ParameterGroup> Groups(nn.Module model, params (string Prefix, double LearningRate)[] groups)
+    {
+        if (groups.Length == 0) throw new ArgumentException("Give at least one (prefix, learning rate) group.", nameof(groups));
+        var members = groups.Select(_ => new List<Parameter>()).ToArray();
+        var unassigned = new List<string>();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (!parameter.requires_grad) continue;
+            var index = Array.FindIndex(groups, g => Matches(name, g.Prefix));
+            if (index < 0) unassigned.Add(name);
+            else members[index].Add(parameter);
+        }
+        if (unassigned.Count > 0)
+            throw new ArgumentException(
+                $"No group takes the trainable parameters {string.Join(", ", unassigned.Take(8))}{(unassigned.Count > 8 ? ", …" : "")}. " +
+                "Add a group for their prefix (\"\" takes everything left), or freeze them with Transfer.Freeze.", nameof(groups));
+        var empty = groups.Where((g, i) => members[i].Count == 0).Select(g => g.Prefix).ToList();
+        if (empty.Count > 0)
+            throw new ArgumentException($"The groups {string.Join(", ", empty.Select(p => $"\"{p}\""))} hold no trainable parameter (frozen, or a mistyped prefix).", nameof(groups));
+        return groups.Select((g, i) => new ParameterGroup(g.Prefix, g.LearningRate, members[i])).ToList();
+    }
+
+    /// <summary>SGD with momentum and weight decay over parameter groups, each at its own learning rate.</summary>
+    public static SGD Sgd(IReadOnlyList<ParameterGroup> groups, double momentum = 0.9, double weightDecay = 0.0) =>
+        optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, momentum, 0.0, weightDecay, false, false)),
+            groups[0].LearningRate, momentum, 0.0, weightDecay);
+
+    /// <summary>AdamW over parameter groups, each at its own learning rate.</summary>
+    public static AdamW AdamW(IReadOnlyList<ParameterGroup> groups, double weightDecay = 0.01) =>
+        optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, 0.9, 0.999, 1e-8, weightDecay, false, false)),
+            groups[0].LearningRate, 0.9, 0.999, 1e-8, weightDecay);
+
+    private static bool Matches(string name, string prefix) =>
+        prefix.Length == 0 || name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal);
+
+    private static long SetTrainable(nn.Module model, bool trainable, string[] prefixes)
+    {
+        long count = 0;
+        var used = new HashSet<string>();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var prefix = prefixes.Length == 0 ? "" : prefixes.FirstOrDefault(p => Matches(name, p));
+            if (prefix is null) continue;
+            used.Add(prefix);
+            parameter.requires_grad = trainable;
+            count += parameter.numel();
+        }
+        var unknown = prefixes.Where(p => !used.Contains(p)).ToList();
+        if (unknown.Count > 0)
+        {
+            var top = model.named_parameters().Select(p => p.name.Split('.')[0]).Distinct();
+            throw new ArgumentException($"No parameter of {model.GetName()} is named {string.Join(" or ", unknown.Select(p => $"\"{p}.…\""))}; its top-level names are {string.Join(", ", top)}.", nameof(prefixes));
+        }
+        return count;
+    }
+}
