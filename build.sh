@@ -2,7 +2,7 @@
 # DeepVision build script: one entry point for building, testing and executing the course.
 #
 #   ./build.sh test                                  restore, build, run every test (what CI runs)
-#   ./build.sh notebooks [--profile quick|full] [notebook...]
+#   ./build.sh notebooks [--profile quick|full|cpu] [notebook...]
 #                                                    execute notebooks headlessly into artifacts/notebooks/
 #   ./build.sh bench [benchmark...]                  run the benchmarks and print their figures
 #   ./build.sh render [executed.ipynb...]           screenshots of executed notebooks, scripts off and on
@@ -33,11 +33,12 @@ Usage: ./build.sh <verb> [options]
 Verbs:
   test                                   Restore, build and run every test: unit tests and the headless
                                          execution of every notebook in the quick profile. CI runs this.
-  notebooks [--profile quick|full] [notebook...]
+  notebooks [--profile quick|full|cpu] [notebook...]
                                          Execute notebooks (default: all of notebooks/*.ipynb) headlessly and
                                          write the executed copies under artifacts/notebooks/, then print a table:
                                          notebook, status, time, key results. quick (default) uses the samples in
-                                         datasets/ offline; full uses the real settings and datasets.
+                                         datasets/ offline; full uses the real settings and datasets; cpu
+                                         (notebooks 07-12) is a reduced scale that a 2-core CPU finishes.
   bench [name...]                        Run the benchmarks and print their figures.
   render [executed.ipynb...]             Render executed notebooks as a static viewer does (nbconvert HTML) and
                                          screenshot them in headless Chromium with scripts off and on

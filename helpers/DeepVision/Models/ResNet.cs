@@ -70,9 +70,15 @@ public sealed class ResNet : ImageClassifier
         private readonly Module<Tensor, Tensor> conv1, bn1, relu, conv2, bn2;
         private readonly Module<Tensor, Tensor>? downsample;
 
-        /// <summary>A block from <paramref name="inplanes"/> to <paramref name="planes"/> channels.</summary>
-        public BasicBlock(int inplanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base(nameof(BasicBlock))
+        private readonly bool _residual;
+
+        /// <summary>
+        /// A block from <paramref name="inplanes"/> to <paramref name="planes"/> channels; without
+        /// <paramref name="residual"/>, the skip connection is left out (a "plain" block, for comparison).
+        /// </summary>
+        public BasicBlock(int inplanes, int planes, int stride, Module<Tensor, Tensor>? downsample, bool residual = true) : base(nameof(BasicBlock))
         {
+            _residual = residual;
             conv1 = Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
             bn1 = BatchNorm2d(planes);
             relu = ReLU(inplace: true);
@@ -86,8 +92,9 @@ public sealed class ResNet : ImageClassifier
         public override Tensor forward(Tensor x)
         {
             using var scope = torch.NewDisposeScope();
-            var identity = downsample is null ? x : downsample.call(x);
             var y = bn2.call(conv2.call(relu.call(bn1.call(conv1.call(x)))));
+            if (!_residual) return relu.call(y).MoveToOuterDisposeScope();
+            var identity = downsample is null ? x : downsample.call(x);
             return relu.call(y + identity).MoveToOuterDisposeScope();
         }
     }

@@ -11,8 +11,13 @@ public static class Zoo
 #pragma warning disable IDE1006 // torchvision's snake_case factory names, as learners know them from PyTorch
     /// <summary>LeNet-5 for 28x28 grayscale images (61.7K parameters at 10 classes); optionally with batch normalization.</summary>
     public static LeNet5 lenet5(int numClasses = 10, bool batchNorm = false) => new(numClasses, batchNorm);
+    /// <summary>Notebook 06's CIFAR-10 network: six 3x3 convolutions with batch normalization (0.29M parameters at width 32).</summary>
+    public static CifarNet cifar_net(int numClasses = 10, int width = 32) => new(numClasses, width);
     /// <summary>AlexNet (61.1M parameters at 1000 classes).</summary>
     public static AlexNet alexnet(int numClasses = 1000) => new(numClasses);
+    /// <summary>AlexNet for 32x32 images (CIFAR-10): a 5x5 stride-1 first convolution and the classifier narrowed to
+    /// 2,304 → 4,096 → 1,024 → classes.</summary>
+    public static AlexNet alexnet_cifar(int numClasses = 10) => new(numClasses, hidden: 4096, secondHidden: 1024, smallInputs: true);
     /// <summary>VGG-11 (configuration A).</summary>
     public static VGG vgg11(int numClasses = 1000) => new(11, false, numClasses);
     /// <summary>VGG-11 with batch normalization.</summary>
@@ -35,9 +40,18 @@ public static class Zoo
     public static ResNet resnet34(int numClasses = 1000) => new([3, 4, 6, 3], false, numClasses);
     /// <summary>ResNet-50 (25.6M parameters).</summary>
     public static ResNet resnet50(int numClasses = 1000) => new([3, 4, 6, 3], true, numClasses);
+    /// <summary>A CIFAR-10 ResNet (He et al. 2015): <paramref name="depth"/> = 6n + 2 layers, 0.27M parameters at depth 20;
+    /// without <paramref name="residual"/>, the same network without skip connections.</summary>
+    public static CifarResNet resnet_cifar(int depth = 20, int numClasses = 10, bool residual = true) => new(depth, numClasses, residual);
     /// <summary>MobileNetV2 (3.5M parameters).</summary>
     public static MobileNetV2 mobilenet_v2(int numClasses = 1000) => new(numClasses);
     /// <summary>ViT-B/16: 224 px images in 16 px patches, 12 layers, 12 heads, width 768 (86.6M parameters).</summary>
     public static VisionTransformer vit_b_16(int numClasses = 1000) => new(224, 16, 12, 12, 768, 3072, numClasses);
+    /// <summary>
+    /// A small Vision Transformer for 32x32 images (CIFAR-10), trainable on a CPU: 4x4 patches (64 tokens plus the class
+    /// token), <paramref name="layers"/> encoder blocks of <paramref name="heads"/> heads at width <paramref name="hiddenDim"/>.
+    /// </summary>
+    public static VisionTransformer vit_cifar(int numClasses = 10, int patchSize = 4, int layers = 6, int heads = 4, int hiddenDim = 128, int mlpDim = 256, double dropout = 0.1) =>
+        new(32, patchSize, layers, heads, hiddenDim, mlpDim, numClasses, dropout);
 #pragma warning restore IDE1006
 }

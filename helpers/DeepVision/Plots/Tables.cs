@@ -20,7 +20,22 @@ public static class Tables
 #pragma warning disable CA2255
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void RegisterFormatters() =>
+    internal static void RegisterFormatters()
+    {
+        // A program or notebook that references the helpers without the DataFrame or Formatting packages still
+        // loads them: it just has no DataFrame tables. (Touching the types in a separate method keeps the JIT from
+        // resolving them before the catch is in place.)
+        try
+        {
+            Register();
+        }
+        catch (FileNotFoundException)
+        {
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Register() =>
         Formatter.Register<DataFrame>((frame, writer) => writer.Write(ToHtml(frame)), "text/html");
 
     /// <summary>An HTML table of a DataFrame: the column names as header, at most <see cref="MaxRows"/> rows.</summary>

@@ -18,12 +18,14 @@ public static class Trainer
 {
     /// <summary>
     /// Trains a classifier for <paramref name="epochs"/> epochs and evaluates it on <paramref name="test"/> after each
-    /// one. <paramref name="scheduler"/> steps once per epoch; <paramref name="onEpoch"/> runs after each epoch (live
+    /// one. <paramref name="scheduler"/> steps once per epoch, or once per batch when <paramref name="schedulePerBatch"/>
+    /// (one-cycle schedules); <paramref name="onEpoch"/> runs after each epoch (live
     /// plots); <paramref name="onLog"/> every <paramref name="logEvery"/> batches.
     /// </summary>
     public static History Fit(Module<Tensor, Tensor> model, BatchLoader train, BatchLoader? test, optim.Optimizer optimizer,
         Module<Tensor, Tensor, Tensor> loss, int epochs, optim.lr_scheduler.LRScheduler? scheduler = null,
-        Action<History>? onEpoch = null, int logEvery = 50, Action<History>? onLog = null, bool classification = true)
+        Action<History>? onEpoch = null, int logEvery = 50, Action<History>? onLog = null, bool classification = true,
+        bool schedulePerBatch = false)
     {
         var history = new History();
         var device = train.Device;
@@ -42,6 +44,7 @@ public static class Trainer
                 var l = loss.forward(output, y);
                 l.backward();
                 optimizer.step();
+                if (schedulePerBatch) scheduler?.step();
                 // One synchronising read per batch: the loss (and the correct count) as CPU numbers.
                 var batchLoss = l.item<float>();
                 var n = x.shape[0];
@@ -61,7 +64,7 @@ public static class Trainer
             }
             var trainTime = watch.Elapsed;
             var learningRate = optimizer.ParamGroups.First().LearningRate;
-            scheduler?.step();
+            if (!schedulePerBatch) scheduler?.step();
             var evaluation = test is null ? null : Evaluate(model, test, loss, classification);
             history.Epochs.Add(new EpochMetrics(epoch, lossSum / Math.Max(seen, 1), classification ? (double)correct / Math.Max(seen, 1) : null,
                 evaluation?.Loss, classification ? evaluation?.Accuracy : null, classification ? evaluation?.Top5 : null,

@@ -1,0 +1,88 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Models;
+
+/// <summary>
+/// The CIFAR-10 ResNets of He et al. (2015, section 4.2): a 3x3 stem with 16 channels, three stages of n basic blocks
+/// at 16, 32 and 64 channels (32x32, 16x16, 8x8), global average pooling and one linear layer; depth = 6n + 2
+/// (ResNet-20, 32, 44, 56, 110). Where a stage halves the size and doubles the channels, the shortcut subsamples and
+/// pads with zero channels (the paper's option A), so shortcuts add no parameters. Without <c>residual</c>, the same
+/// network has no skip connections: the "plain" baseline of the paper.
+/// </summary>
+public sealed class CifarResNet : ImageClassifier
+{
+    private readonly Module<Tensor, Tensor> conv1, bn1, relu, layer1, layer2, layer3, avgpool;
+    private Module<Tensor, Tensor> fc;
+
+    /// <summary>Builds a CIFAR ResNet of <paramref name="depth"/> layers (6n + 2).</summary>
+    public CifarResNet(int depth = 20, int numClasses = 10, bool residual = true) : base(residual ? $"ResNet{depth}" : $"Plain{depth}")
+    {
+        if (depth < 8 || (depth - 2) % 6 != 0)
+            throw new ArgumentOutOfRangeException(nameof(depth), depth, "CIFAR ResNets have 6n + 2 layers: 8, 14, 20, 32, 44, 56, 110.");
+        var blocks = (depth - 2) / 6;
+        var inplanes = 16;
+        Module<Tensor, Tensor> Stage(int planes, int stride)
+        {
+            var stage = new List<(string, Module<Tensor, Tensor>)>();
+            for (var i = 0; i < blocks; i++)
+            {
+                var s = i == 0 ? stride : 1;
+                Module<Tensor, Tensor>? downsample = null;
+                if (i == 0 && (s != 1 || inplanes != planes))
+                    downsample = new ZeroPadShortcut(s, planes - inplanes);
+                stage.Add((i.ToString(), new ResNet.BasicBlock(inplanes, planes, s, downsample, residual)));
+                inplanes = planes;
+            }
+            return Sequential(stage);
+        }
+        conv1 = Conv2d(3, 16, 3, padding: 1, bias: false);
+        bn1 = BatchNorm2d(16);
+        relu = ReLU(inplace: true);
+        layer1 = Stage(16, 1);
+        layer2 = Stage(32, 2);
+        layer3 = Stage(64, 2);
+        avgpool = AdaptiveAvgPool2d(1);
+        fc = Linear(64, numClasses);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override string HeadName => "fc";
+
+    /// <inheritdoc />
+    public override Module<Tensor, Tensor> Head { get => fc; set => fc = SwapHead(fc, value); }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = relu.call(bn1.call(conv1.call(input)));
+        x = layer3.call(layer2.call(layer1.call(x)));
+        return fc.call(avgpool.call(x).flatten(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The parameter-free shortcut of option A: take every stride-th pixel, append zero channels.</summary>
+    public sealed class ZeroPadShortcut : Module<Tensor, Tensor>
+    {
+        private readonly int _stride;
+        private readonly int _extraChannels;
+
+        /// <summary>Subsamples by <paramref name="stride"/> and adds <paramref name="extraChannels"/> zero channels.</summary>
+        public ZeroPadShortcut(int stride, int extraChannels) : base(nameof(ZeroPadShortcut))
+        {
+            _stride = stride;
+            _extraChannels = extraChannels;
+        }
+
+        /// <inheritdoc />
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = torch.NewDisposeScope();
+            var subsampled = x[.., .., TensorIndex.Slice(null, null, _stride), TensorIndex.Slice(null, null, _stride)];
+            var half = _extraChannels / 2;
+            return nn.functional.pad(subsampled, [0, 0, 0, 0, half, _extraChannels - half]).MoveToOuterDisposeScope();
+        }
+    }
+}
