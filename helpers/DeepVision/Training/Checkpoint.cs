@@ -6,21 +6,7 @@ namespace DeepVision.Training;
 public static class Checkpoint
 {
     /// <summary>Saves the model's state to <paramref name="path"/>: a temporary file first, renamed when complete.</summary>
-    public static void Save(nn.Module model, string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = $"{full}.tmp-{Environment.ProcessId}";
-        try
-        {
-            model.save(temporary);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    public static void Save(nn.Module model, string path) => AtomicWrite.ToPath(path, temporary => model.save(temporary));
 
     /// <summary>Loads weights saved by <see cref="Save"/> into a model of the same architecture (strict names and shapes).</summary>
     public static void Load(nn.Module model, string path)

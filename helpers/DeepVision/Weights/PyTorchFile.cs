@@ -37,12 +37,16 @@ public static class PyTorchFile
     public static object? ReadObject(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No PyTorch file at {path}.", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length >= 4 && bytes[0] == (byte)'P' && bytes[1] == (byte)'K')
+        // Sniff the format from the first bytes only: a zip archive is read entry by entry, never whole.
+        var head = new byte[262];
+        int length;
+        using (var stream = File.OpenRead(path))
+            length = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (length >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K')
             return ReadZip(path);
-        if (bytes.Length >= 2 && bytes[0] == 0x80)
-            return ReadLegacy(path, bytes);
-        if (bytes.Length > 262 && System.Text.Encoding.ASCII.GetString(bytes, 257, 5) == "ustar")
+        if (length >= 2 && head[0] == 0x80)
+            return ReadLegacy(path, File.ReadAllBytes(path));
+        if (length == head.Length && System.Text.Encoding.ASCII.GetString(head, 257, 5) == "ustar")
             throw new InvalidDataException($"{path} is in PyTorch's oldest tar format (before 0.4). Load it in Python and re-save it: torch.save(torch.load(path), \"new.pth\").");
         throw new InvalidDataException($"{path} is not a file written by torch.save (no zip signature and no pickle header). " +
             "If it is a safetensors file, read it with SafeTensors.Read; a TorchSharp .dat file loads with model.load(path).");
@@ -85,11 +89,8 @@ public static class PyTorchFile
             if (reader.ReadToEnd().Trim() != "little")
                 throw new InvalidDataException($"{path} was saved on a big-endian machine; re-save it on a little-endian one.");
         }
-        var pickle = ReadAll(pickleEntry);
+        var root = new Unpickler(ReadAll(pickleEntry), path, id => Storage(id, path)).Load();
         var storages = new Dictionary<string, Tensor>();
-        var pending = new List<PendingTensor>();
-        object? root;
-        root = new Unpickler(pickle, path, id => Storage(id, path)).Load();
         using var scope = NewDisposeScope();
         Tensor LoadStorage(StorageReference reference)
         {

@@ -88,15 +88,21 @@ public class TorchvisionParityTests
             Assert.True(Math.Abs(sum - reference) <= 1e-5 * Math.Max(1.0, Math.Abs(reference)), $"{name}: {tensorName} sums to {sum}, torchvision {reference}");
         }
 
+        AssertLogitsMatch(fixture, model, name);
+    }
+
+    /// <summary>Feeds the fixture's input and compares with torchvision's logits: max-abs error over the largest logit ≤ 1e-4.</summary>
+    private static void AssertLogitsMatch(JsonObject fixture, nn.Module<Tensor, Tensor> model, string what)
+    {
         var inputSpec = fixture["input"]!;
         using var input = Input((long)inputSpec["a"]!, (long)inputSpec["b"]!, (long)inputSpec["m"]!);
         using var noGrad = torch.no_grad();
         using var logits = model.forward(input);
-        var referenceLogits = fixture["logits"]!.AsArray().Select(row => row!.AsArray().Select(v => (float)(double)v!).ToArray()).ToArray();
-        using var reference2 = torch.tensor(referenceLogits.SelectMany(r => r).ToArray(), [referenceLogits.Length, referenceLogits[0].Length]);
-        Assert.Equal(reference2.shape, logits.shape);
-        var error = (logits - reference2).abs().max().item<float>() / reference2.abs().max().item<float>();
-        Assert.True(error <= 1e-4, $"{name}: logits differ from torchvision's by {error:E2} (max-abs error over the largest logit)");
+        var rows = fixture["logits"]!.AsArray().Select(row => row!.AsArray().Select(v => (float)(double)v!).ToArray()).ToArray();
+        using var reference = torch.tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]);
+        Assert.Equal(reference.shape, logits.shape);
+        var error = (logits - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+        Assert.True(error <= 1e-4, $"{what}: logits differ from torchvision's by {error:E2} (max-abs error over the largest logit)");
     }
 
     [Fact]
@@ -108,14 +114,7 @@ public class TorchvisionParityTests
         Assert.True(report.IsComplete, report.ToString());
         Assert.Equal(fixture["state_dict"]!.AsArray().Count, report.Loaded.Count);
         model.eval();
-        var inputSpec = fixture["input"]!;
-        using var input = Input((long)inputSpec["a"]!, (long)inputSpec["b"]!, (long)inputSpec["m"]!);
-        using var noGrad = torch.no_grad();
-        using var logits = model.forward(input);
-        var reference = fixture["logits"]!.AsArray().SelectMany(row => row!.AsArray().Select(v => (float)(double)v!)).ToArray();
-        using var expected = torch.tensor(reference).reshape(logits.shape);
-        var error = (logits - expected).abs().max().item<float>() / expected.abs().max().item<float>();
-        Assert.True(error <= 1e-4, $"mobilenet_v2.pth: logits differ from torchvision's by {error:E2}");
+        AssertLogitsMatch(fixture, model, "mobilenet_v2.pth");
     }
 }
 

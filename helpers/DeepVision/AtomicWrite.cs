@@ -1,0 +1,29 @@
+namespace DeepVision;
+
+/// <summary>Files that appear whole or not at all: written under a temporary name in the same folder, then renamed.</summary>
+internal static class AtomicWrite
+{
+    /// <summary>Calls <paramref name="writeTo"/> with a temporary path beside <paramref name="path"/>, then renames it into place.</summary>
+    public static void ToPath(string path, Action<string> writeTo)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temporary = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        try
+        {
+            writeTo(temporary);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Writes the file through a stream, atomically.</summary>
+    public static void Write(string path, Action<Stream> write) => ToPath(path, temporary =>
+    {
+        using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
+        write(stream);
+    });
+}
