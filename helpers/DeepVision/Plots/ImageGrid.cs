@@ -50,13 +50,13 @@ public sealed class ImageGrid
         return new ImageGrid(data.Images[..n], labels.Select(l => data.ClassNames[(int)l]).ToList(), null, columns);
     }
 
-    /// <summary>Images captioned "predicted (true)", wrong ones in red.</summary>
-    public static ImageGrid Predictions(Tensor images, Tensor predicted, Tensor actual, IReadOnlyList<string> classNames, int columns = 8)
+    /// <summary>Images captioned "predicted (true)", wrong ones in red; <paramref name="scale"/> as in the constructor.</summary>
+    public static ImageGrid Predictions(Tensor images, Tensor predicted, Tensor actual, IReadOnlyList<string> classNames, int columns = 8, int scale = 0)
     {
         var p = predicted.cpu().data<long>().ToArray();
         var a = actual.cpu().data<long>().ToArray();
         var captions = p.Zip(a, (pi, ai) => pi == ai ? classNames[(int)pi] : $"{classNames[(int)pi]} ({classNames[(int)ai]})").ToList();
-        return new ImageGrid(images, captions, p.Zip(a, (pi, ai) => pi != ai).ToList(), columns);
+        return new ImageGrid(images, captions, p.Zip(a, (pi, ai) => pi != ai).ToList(), columns, scale);
     }
 
     /// <summary>The grid as one PNG.</summary>
