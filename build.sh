@@ -47,7 +47,9 @@ Verbs:
   help                                   This message.
 
 Environment:
-  DEEPVISION_DATA          folder holding the full datasets (CI: ../shared/datasets)
+  DEEPVISION_DATA          folder holding the full datasets (default: the shared folder's datasets/)
+  DEEPVISION_SHARED        the shared real data (default: ../shared beside the checkout, or beside the
+                           local repository it was cloned from)
   DEEPVISION_BUILD_CACHE   where the private runtime is cached (default: .cache/ in the checkout)
   DEEPVISION_LIBSTDCXX     libstdc++ file to check instead of the host's (for testing the detection)
   DEEPVISION_DEBIAN_MIRROR Debian mirror to fetch the runtime packages from (default: the one apt uses)
@@ -195,10 +197,27 @@ use_dotnet() {
     system_dotnet_root >/dev/null
   fi
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-  # The notebooks' full profile and the tests read the real datasets from here when it exists.
-  if [[ -z "${DEEPVISION_DATA:-}" && -d "$REPO_ROOT/../shared/datasets" ]]; then
-    export DEEPVISION_DATA="$(cd "$REPO_ROOT/../shared/datasets" && pwd)"
+  # The tests and the notebooks' full profile read the real data in the shared folder when there is one.
+  local shared
+  if shared="$(find_shared)"; then
+    export DEEPVISION_SHARED="$shared"
+    [[ -n "${DEEPVISION_DATA:-}" || ! -d "$shared/datasets" ]] || export DEEPVISION_DATA="$shared/datasets"
   fi
+}
+
+# The shared real data (datasets, PyTorch fixtures): $DEEPVISION_SHARED, else ../shared beside the checkout, else
+# ../shared beside the local repository this one was cloned from (a scratch clone in /tmp still finds it).
+find_shared() {
+  local candidate origin
+  for candidate in "${DEEPVISION_SHARED:-}" "$REPO_ROOT/../shared"; do
+    [[ -n "$candidate" && -d "$candidate" ]] && { (cd "$candidate" && pwd); return 0; }
+  done
+  origin="$(git -C "$REPO_ROOT" remote get-url origin 2>/dev/null || true)"
+  if [[ -n "$origin" && -d "$origin" && -d "$origin/../shared" ]]; then
+    (cd "$origin/../shared" && pwd)
+    return 0
+  fi
+  return 1
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,8 +5,13 @@ internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>../shared next to the checkout: the real datasets and PyTorch fixtures.</summary>
-    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+    /// <summary>
+    /// The real datasets and PyTorch fixtures: DEEPVISION_SHARED (build.sh finds and sets it), else ../shared next to
+    /// the checkout.
+    /// </summary>
+    public static string Shared =>
+        Environment.GetEnvironmentVariable("DEEPVISION_SHARED") is { Length: > 0 } shared ? Path.GetFullPath(shared)
+        : Path.GetFullPath(Path.Combine(Root, "..", "shared"));
 
     /// <summary>The full datasets: DEEPVISION_DATA when set, else ../shared/datasets.</summary>
     public static string SharedDatasets =>
@@ -21,7 +26,7 @@ internal static class RepoPaths
         if (!File.Exists(path) && !Directory.Exists(path))
             throw new InvalidOperationException(
                 $"Test data is missing: {path}. The tests need the real data in ../shared next to the checkout " +
-                "(see ../shared/README.md); they do not run without it.");
+                "(see ../shared/README.md), or DEEPVISION_SHARED naming it; they do not run without it.");
         return path;
     }
 
