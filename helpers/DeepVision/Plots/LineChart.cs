@@ -58,10 +58,14 @@ public sealed class LineChart
             line.MarkerSize = s.X.Count > 60 ? 0 : 4;
         }
         if (LogY) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
+        // Epoch axes: whole numbers only, no "1.5" ticks.
+        if (Series.All(s => s.X.All(x => x == Math.Floor(x))))
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Title(Title);
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
-        if (Series.Count > 1) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        // Outside the data area, so that the legend never hides the last points (where the results are).
+        if (Series.Count > 1) plot.ShowLegend(ScottPlot.Edge.Right);
         return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
     }
 
