@@ -20,16 +20,17 @@ public static class Trainer
     /// Trains a classifier for <paramref name="epochs"/> epochs and evaluates it on <paramref name="test"/> after each
     /// one. <paramref name="scheduler"/> steps once per epoch, or once per batch when <paramref name="schedulePerBatch"/>
     /// (one-cycle schedules); <paramref name="onEpoch"/> runs after each epoch (live
-    /// plots); <paramref name="onLog"/> every <paramref name="logEvery"/> batches.
+    /// plots); <paramref name="onLog"/> every <paramref name="logEvery"/> batches. Given a <paramref name="history"/>
+    /// from an earlier call, training continues it: the new epochs are appended and numbered on.
     /// </summary>
     public static History Fit(Module<Tensor, Tensor> model, BatchLoader train, BatchLoader? test, optim.Optimizer optimizer,
         Module<Tensor, Tensor, Tensor> loss, int epochs, optim.lr_scheduler.LRScheduler? scheduler = null,
         Action<History>? onEpoch = null, int logEvery = 50, Action<History>? onLog = null, bool classification = true,
-        bool schedulePerBatch = false)
+        bool schedulePerBatch = false, History? history = null)
     {
-        var history = new History();
-        var device = train.Device;
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        history ??= new History();
+        var firstEpoch = history.Epochs.Count + 1;
+        for (var epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
             model.train();

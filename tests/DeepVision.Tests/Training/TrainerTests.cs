@@ -34,6 +34,28 @@ public class TrainerTests
         Assert.Equal(500, evaluation.Examples);
     }
 
+    [Fact]
+    public void Training_continues_a_history_and_numbers_its_epochs_on()
+    {
+        torch.manual_seed(0);
+        using var train = Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
+        var loader = new BatchLoader(train, 64, torch.CPU, shuffle: true);
+        var model = SmallCnn();
+        var optimizer = optim.Adam(model.parameters(), 3e-3);
+        var first = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), epochs: 2, logEvery: 10);
+        var epochsSeen = new List<int>();
+        var continued = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), epochs: 2, logEvery: 10,
+            onEpoch: h => epochsSeen.Add(h.Last!.Epoch), history: first);
+        Assert.Same(first, continued);
+        Assert.Equal([3, 4], epochsSeen);
+        Assert.Equal([1, 2, 3, 4], continued.Epochs.Select(e => e.Epoch));
+        // Batch-loss positions go on from epoch 2 too: 3 logs per 32-batch epoch, increasing throughout.
+        Assert.Equal(4 * 3, continued.Batches.Count);
+        Assert.True(continued.Batches.Zip(continued.Batches.Skip(1)).All(p => p.Second.Epoch > p.First.Epoch));
+        Assert.True(continued.Batches[^1].Epoch > 3);
+        Assert.True(continued.Epochs[3].TrainLoss < continued.Epochs[0].TrainLoss);
+    }
+
     internal static long ResidentBytes()
     {
         using var process = Process.GetCurrentProcess();
