@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # DeepVision build script: one entry point for building, testing and executing the course.
 #
-#   ./build.sh test                                  restore, build, run every test (what CI runs)
+#   ./build.sh build                                 restore and build everything the notebooks and tests use
+#   ./build.sh test                                  every test: unit tests, every notebook in dotnet-repl, Jupyter (CI)
 #   ./build.sh notebooks [--profile quick|full|cpu] [notebook...]
-#                                                    execute notebooks headlessly into artifacts/notebooks/
+#                                                    execute notebooks in dotnet-repl into artifacts/notebooks/
+#   ./build.sh jupyter [--profile P] [notebook...]   execute notebooks through Jupyter (nbclient) and check them
 #   ./build.sh bench [benchmark...]                  run the benchmarks and print their figures
 #   ./build.sh render [executed.ipynb...]           screenshots of executed notebooks, scripts off and on
 #   ./build.sh doctor                                what this machine has: .NET, libstdc++, the runtime in use
@@ -20,7 +22,7 @@ RUNTIME_DIR="$CACHE_DIR/runtime"
 REQUIRED_GLIBCXX="GLIBCXX_3.4.32"
 CONFIGURATION="${CONFIGURATION:-Release}"
 SOLUTION="$REPO_ROOT/DeepVision.slnx"
-RUNNER_PROJECT="$REPO_ROOT/helpers/DeepVision.Runner/DeepVision.Runner.csproj"
+NOTEBOOK_TOOL="$REPO_ROOT/tools/notebooks.cs"
 BENCH_PROJECT="$REPO_ROOT/tests/DeepVision.Benchmarks/DeepVision.Benchmarks.csproj"
 
 log() { printf '[build] %s\n' "$*" >&2; }
@@ -31,14 +33,21 @@ usage() {
 Usage: ./build.sh <verb> [options]
 
 Verbs:
-  test                                   Restore, build and run every test: unit tests and the headless
-                                         execution of every notebook in the quick profile. CI runs this.
-  notebooks [--profile quick|full|cpu] [notebook...]
-                                         Execute notebooks (default: all of notebooks/*.ipynb) headlessly and
+  build                                  Restore the .NET tools (dotnet-repl, dotnet-interactive) and build the
+                                         helpers (artifacts/helpers/DeepVision.dll), tests and benchmarks.
+  test                                   Every test: the unit tests, every notebook executed in the real kernel
+                                         (dotnet-repl) in the quick profile with the check of what learners see,
+                                         and notebook 04 executed through Jupyter (nbclient). CI runs this.
+  notebooks [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
+                                         Execute notebooks (default: all of notebooks/*.ipynb) in dotnet-repl and
                                          write the executed copies under artifacts/notebooks/, then print a table:
                                          notebook, status, time, key results. quick (default) uses the samples in
                                          datasets/ offline; full uses the real settings and datasets; cpu
                                          (notebooks 07-12) is a reduced scale that a 2-core CPU finishes.
+  jupyter [--profile quick|full|cpu] [notebook...]
+                                         Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
+                                         kernel for Jupyter, into artifacts/jupyter/, and check them. Installs
+                                         Debian's python3-nbclient when it is missing (as root).
   bench [name...]                        Run the benchmarks and print their figures.
   render [executed.ipynb...]             Render executed notebooks as a static viewer does (nbconvert HTML) and
                                          screenshot them in headless Chromium with scripts off and on
@@ -196,7 +205,7 @@ use_dotnet() {
   else
     system_dotnet_root >/dev/null
   fi
-  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1
   # The tests and the notebooks' full profile read the real data in the shared folder when there is one.
   local shared
   if shared="$(find_shared)"; then
@@ -261,12 +270,30 @@ summarize_test_log() {
   ' "$1"
 }
 
-verb_test() {
-  use_dotnet
+# The .NET tools of .config/dotnet-tools.json (dotnet-repl, dotnet-interactive), the solution, and the notebook step.
+build_all() {
   log "dotnet $(dotnet --version) ($(command -v dotnet))"
+  (cd "$REPO_ROOT" && dotnet tool restore)
   dotnet restore "$SOLUTION" --nologo
   dotnet build "$SOLUTION" -c "$CONFIGURATION" --no-restore --nologo
-  local log_file status=0
+  (cd "$REPO_ROOT" && dotnet build "$NOTEBOOK_TOOL" --nologo -v quiet -clp:NoSummary)
+}
+
+verb_build() {
+  use_dotnet
+  build_all
+}
+
+# The notebook step: tools/notebooks.cs runs dotnet-repl on each notebook (the source is never written).
+run_notebooks() {
+  (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run "$@")
+}
+
+# Reads "notebooks: N passed, N failed" (or the Jupyter step's status) into one total with the unit tests.
+verb_test() {
+  use_dotnet
+  build_all
+  local log_file status=0 notebooks_status=0 jupyter_status=0
   mkdir -p "$REPO_ROOT/artifacts"
   log_file="$REPO_ROOT/artifacts/test.log"
   dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo 2>&1 | tee "$log_file" || status=$?
@@ -276,21 +303,89 @@ verb_test() {
     log "no test summary was found in the test output: treating the run as failed"
     exit 1
   fi
+  log "every notebook in the real kernel (dotnet-repl), quick profile"
+  run_notebooks --profile quick --timeout 600 2>&1 | tee "$REPO_ROOT/artifacts/notebooks.log" || notebooks_status=$?
+  log "notebook 04 through Jupyter (nbclient)"
+  run_jupyter --profile quick "$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb" 2>&1 | tee "$REPO_ROOT/artifacts/jupyter.log" || jupyter_status=$?
+  local counts nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1
+  counts="$(sed -n 's/^notebooks: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$REPO_ROOT/artifacts/notebooks.log" | tail -n 1)"
+  [[ -n "$counts" ]] && read -r nb_passed nb_failed <<<"$counts"
+  [[ $notebooks_status -eq 0 || $nb_failed -gt 0 ]] || nb_failed=1
+  [[ $jupyter_status -ne 0 ]] || { jupyter_passed=1; jupyter_failed=0; }
   echo
-  echo "$summary"
-  exit "$status"
+  echo "unit tests:  $summary"
+  echo "notebooks:   $nb_passed passed, $nb_failed failed (dotnet-repl, quick profile: table above, copies in artifacts/notebooks/)"
+  echo "jupyter:     $jupyter_passed passed, $jupyter_failed failed (notebook 04 through nbclient, copy in artifacts/jupyter/)"
+  echo "$summary" | awk -v p="$((nb_passed + jupyter_passed))" -v f="$((nb_failed + jupyter_failed))" \
+    '{ printf "%d passed, %d failed, %d skipped\n", $1 + p, $3 + f, $5 }'
+  [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 ]] || exit 1
 }
 
 verb_notebooks() {
   use_dotnet
-  if ! compgen -G "$REPO_ROOT/notebooks/*.ipynb" >/dev/null; then
-    log "notebooks/ holds no notebook yet: nothing to execute"
-    return 0
-  fi
-  # The notebooks reference the helpers DLL (artifacts/helpers/DeepVision.dll): build it with the runner.
-  dotnet build "$REPO_ROOT/helpers/DeepVision/DeepVision.csproj" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary
-  dotnet build "$RUNNER_PROJECT" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary
-  exec dotnet "$REPO_ROOT/helpers/DeepVision.Runner/bin/$CONFIGURATION/net10.0/DeepVision.Runner.dll" course --repo "$REPO_ROOT" "$@"
+  build_all >/dev/null
+  run_notebooks "$@"
+}
+
+# Debian's nbclient for /usr/bin/python3: installed when missing and this is root; otherwise the error says how.
+ensure_nbclient() {
+  local python=/usr/bin/python3
+  if [[ -x "$python" ]] && "$python" -c 'import nbclient, nbformat, ipykernel' 2>/dev/null; then return 0; fi
+  command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] \
+    || die "the Jupyter check needs Debian's python3-nbclient: run 'sudo apt-get install python3-nbclient python3-nbformat python3-ipykernel'"
+  log "installing Debian's python3-nbclient for the Jupyter check (once)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      python3-nbclient python3-nbformat python3-ipykernel; } >"$REPO_ROOT/artifacts/apt-nbclient.log" 2>&1 \
+    || die "apt-get could not install python3-nbclient python3-nbformat python3-ipykernel: $(tail -n 3 "$REPO_ROOT/artifacts/apt-nbclient.log")"
+}
+
+# A kernel spec for the .NET kernel that runs on this script's dotnet (the fixed host where one is needed), written
+# where only this script's Jupyter runs look (JUPYTER_PATH), so that no user's Jupyter setup changes.
+write_kernel_spec() {
+  local dir="$1" dotnet_host
+  dotnet_host="${DOTNET_HOST_PATH:-$(command -v dotnet)}"
+  mkdir -p "$dir/kernels/.net-csharp"
+  cat > "$dir/kernels/.net-csharp/kernel.json" <<JSON
+{
+  "argv": ["$dotnet_host", "tool", "run", "dotnet-interactive", "--", "jupyter", "--default-kernel", "csharp",
+           "{connection_file}", "--http-port-range", "2048-3000"],
+  "display_name": ".NET (C#)",
+  "language": "C#"
+}
+JSON
+}
+
+run_jupyter() {
+  local profile=quick notebooks=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --profile) [[ $# -ge 2 ]] || die "--profile needs a value"; profile="$2"; shift 2 ;;
+      *) [[ -f "$1" ]] || die "$1: no such notebook"; notebooks+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"); shift ;;
+    esac
+  done
+  [[ ${#notebooks[@]} -gt 0 ]] || notebooks=("$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb")
+  local out="$REPO_ROOT/artifacts/jupyter" failed=0 nb name
+  mkdir -p "$out"
+  ensure_nbclient
+  write_kernel_spec "$out/spec"
+  for nb in "${notebooks[@]}"; do
+    name="$(basename "$nb")"
+    if (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- prepare --profile "$profile" "$nb" "$out/$name.in") \
+       && /usr/bin/python3 "$REPO_ROOT/tools/jupyter-run.py" "$out/$name.in" "$out/$name" --kernels "$out/spec" \
+       && (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- check "$out/$name"); then
+      log "jupyter: $name passed ($out/$name)"
+    else
+      log "jupyter: $name failed ($out/$name)"
+      failed=1
+    fi
+  done
+  return "$failed"
+}
+
+verb_jupyter() {
+  use_dotnet
+  build_all >/dev/null
+  run_jupyter "$@"
 }
 
 verb_bench() {
@@ -304,8 +399,10 @@ main() {
   local verb="${1:-}"
   [[ $# -gt 0 ]] && shift
   case "$verb" in
+    build) verb_build "$@" ;;
     test) verb_test "$@" ;;
     notebooks) verb_notebooks "$@" ;;
+    jupyter) verb_jupyter "$@" ;;
     bench) verb_bench "$@" ;;
     doctor) verb_doctor "$@" ;;
     render) exec "$REPO_ROOT/tests/Rendering/render-check.sh" "$@" ;;

@@ -3,7 +3,6 @@ using DeepVision.Benchmarks;
 // Each benchmark prints its figures and the target it is checked against. No argument runs them all.
 var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreCase)
 {
-    ["runner"] = RunnerBenchmark.Run,
     ["data"] = DataBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();

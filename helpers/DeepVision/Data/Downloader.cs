@@ -18,7 +18,10 @@ public sealed class Downloader
     private readonly HttpClient _http;
     private readonly TextWriter? _progress;
 
-    /// <summary>Uses <paramref name="http"/> (a new client by default) and reports progress to <paramref name="progress"/>.</summary>
+    /// <summary>
+    /// Uses <paramref name="http"/> (a new client by default) and reports progress to <paramref name="progress"/>: in a
+    /// notebook as one progress line that updates in place, elsewhere as a line a second.
+    /// </summary>
     public Downloader(HttpClient? http = null, TextWriter? progress = null)
     {
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
@@ -103,6 +106,8 @@ public sealed class Downloader
         var buffer = new byte[1 << 16];
         var written = resumed ? existing : 0;
         var lastReport = DateTime.MinValue;
+        var name = Path.GetFileName(part[..^5]);
+        var live = _progress is not null && LiveDisplay.InKernel ? LiveDisplay.Show($"downloading {name}…") : null;
         int read;
         while ((read = await body.ReadAsync(buffer, cancellation)) > 0)
         {
@@ -111,12 +116,17 @@ public sealed class Downloader
             if (_progress is not null && DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(1))
             {
                 lastReport = DateTime.UtcNow;
-                _progress.WriteLine(ProgressBar(Path.GetFileName(part[..^5]), written, total));
+                if (live is not null) live.Update(ProgressBar(name, written, total));
+                else _progress.WriteLine(ProgressBar(name, written, total));
             }
         }
         if (total is { } expected && written != expected)
+        {
+            live?.Update($"{ProgressBar(name, written, total)}: the connection closed early");
             throw new IOException($"the connection closed after {written} of {expected} bytes");
-        _progress?.WriteLine(ProgressBar(Path.GetFileName(part[..^5]), written, total ?? written));
+        }
+        if (live is not null) live.Update(ProgressBar(name, written, total ?? written));
+        else _progress?.WriteLine(ProgressBar(name, written, total ?? written));
     }
 
     /// <summary>A one-line text progress bar: "name [#####-----] 48% 12.0/25.0 MB".</summary>

@@ -3,7 +3,7 @@ using Microsoft.DotNet.Interactive.Formatting;
 namespace DeepVision.Plots;
 
 /// <summary>
-/// Tells Microsoft.DotNet.Interactive.Formatting (the Polyglot kernel and the course's runner alike) how to show the
+/// Tells Microsoft.DotNet.Interactive.Formatting (the .NET Interactive kernel: VS Code, dotnet-repl, Jupyter) how to show the
 /// helpers' pictures: HTML for notebooks, PNG for image-only viewers. Found through the types'
 /// <see cref="TypeFormatterSourceAttribute"/>, so no registration call is needed.
 /// </summary>

@@ -21,15 +21,19 @@ public static class Trainer
     /// one. <paramref name="scheduler"/> steps once per epoch, or once per batch when <paramref name="schedulePerBatch"/>
     /// (one-cycle schedules); <paramref name="onEpoch"/> runs after each epoch (live
     /// plots); <paramref name="onLog"/> every <paramref name="logEvery"/> batches. Given a <paramref name="history"/>
-    /// from an earlier call, training continues it: the new epochs are appended and numbered on.
+    /// from an earlier call, training continues it: the new epochs are appended and numbered on. In a notebook a
+    /// progress bar updates in place while training runs (unless <paramref name="showProgress"/> is false) and ends as
+    /// one line; <paramref name="live"/> draws a chart of the history under it after each epoch (for example
+    /// <c>h =&gt; LineChart.Accuracy(h, "title")</c>).
     /// </summary>
     public static History Fit(Module<Tensor, Tensor> model, BatchLoader train, BatchLoader? test, optim.Optimizer optimizer,
         Module<Tensor, Tensor, Tensor> loss, int epochs, optim.lr_scheduler.LRScheduler? scheduler = null,
         Action<History>? onEpoch = null, int logEvery = 50, Action<History>? onLog = null, bool classification = true,
-        bool schedulePerBatch = false, History? history = null)
+        bool schedulePerBatch = false, History? history = null, Func<History, object>? live = null, bool showProgress = true)
     {
         history ??= new History();
         var firstEpoch = history.Epochs.Count + 1;
+        var progress = new TrainingProgress(showProgress, epochs, train.Count, live);
         for (var epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
@@ -55,6 +59,7 @@ public static class Trainer
                 batch++;
                 windowLoss += batchLoss;
                 window++;
+                progress.Batch(epoch - firstEpoch, batch, n, windowLoss / window);
                 if (logEvery > 0 && batch % logEvery == 0)
                 {
                     history.Batches.Add(new BatchLoss(epoch - 1 + (double)batch / train.Count, windowLoss / window));
@@ -70,8 +75,10 @@ public static class Trainer
             history.Epochs.Add(new EpochMetrics(epoch, lossSum / Math.Max(seen, 1), classification ? (double)correct / Math.Max(seen, 1) : null,
                 evaluation?.Loss, classification ? evaluation?.Accuracy : null, classification ? evaluation?.Top5 : null,
                 learningRate, seen / trainTime.TotalSeconds, watch.Elapsed));
+            progress.Epoch(history, epoch - firstEpoch);
             onEpoch?.Invoke(history);
         }
+        progress.Finish(history);
         return history;
     }
 

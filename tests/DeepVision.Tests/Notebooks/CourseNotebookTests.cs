@@ -1,16 +1,13 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using DeepVision.Runner;
-using DeepVision.Runner.Notebooks;
 
 namespace DeepVision.Tests.Notebooks;
 
 /// <summary>
-/// Every notebook of the course, executed headlessly in its quick profile (as CI does), plus the conventions each
-/// one follows: a parameters cell with a quick profile, pinned package versions equal to Directory.Packages.props,
-/// and a closing summary with exercises.
+/// The conventions every notebook of the course follows: a parameters cell with a quick profile, pinned package
+/// versions equal to Directory.Packages.props, no nullable annotations the kernel would warn about, and a closing
+/// summary with exercises. (Executing them is build.sh's step: dotnet-repl runs every notebook in the quick profile.)
 /// </summary>
 public class CourseNotebookTests
 {
@@ -36,7 +33,7 @@ public class CourseNotebookTests
         var references = 0;
         foreach (var name in NotebookNames())
         {
-            var notebook = NotebookDocument.Load(PathOf(name));
+            var notebook = Notebook.Load(PathOf(name));
             foreach (var cell in notebook.Cells.Where(c => c.IsCode))
                 foreach (Match m in Regex.Matches(cell.Source, "#r\\s+\"nuget:\\s*([^,\"\\s]+)\\s*(?:,\\s*([^\"]*?))?\\s*\""))
                 {
@@ -54,7 +51,7 @@ public class CourseNotebookTests
     [MemberData(nameof(Notebooks))]
     public void Notebook_follows_the_course_conventions(string name)
     {
-        var notebook = NotebookDocument.Load(PathOf(name));
+        var notebook = Notebook.Load(PathOf(name));
         Assert.Equal(".net-csharp", notebook.Root["metadata"]!["kernelspec"]!["name"]!.GetValue<string>());
         Assert.Equal(4, notebook.Root["nbformat_minor"]!.GetValue<int>());
         Assert.Equal("markdown", notebook.Cells[0].CellType);
@@ -74,40 +71,14 @@ public class CourseNotebookTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public async Task Notebook_runs_in_the_quick_profile(string name)
+    public void Notebook_has_no_nullable_annotation_the_kernel_warns_about(string name)
     {
-        var output = Path.Combine(RepoPaths.Root, "artifacts", "notebooks", name);
-        var before = File.ReadAllBytes(PathOf(name));
-        var start = new ProcessStartInfo(DeepVision.Runner.Packages.PackageRestorer.DotnetHost())
+        // The kernel compiles with nullable annotations off: `string?` shows warning CS8632 in Jupyter's outputs.
+        // Nullable value types (int?) are not annotations and stay.
+        foreach (var cell in Notebook.Load(PathOf(name)).Cells.Where(c => c.IsCode))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { typeof(RunnerCommand).Assembly.Location, "--run", PathOf(name), "--profile", "quick", "--output-path", output, "--cell-timeout", "300" })
-            start.ArgumentList.Add(arg);
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(10)))
-        {
-            try { await process.WaitForExitAsync(limit.Token); }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{name} did not finish in 10 minutes");
-            }
+            var annotation = Regex.Match(cell.Source, @"\b(?:string|object|dynamic|[A-Z]\w*(?:<[^<>]*>)?)\?(?=\s+[A-Za-z_]\w*\s*[=;,)(])");
+            Assert.False(annotation.Success, $"{name} cell {cell.Number}: '{annotation.Value}' is a nullable annotation, which the kernel warns about (CS8632)");
         }
-        var log = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{name} failed (exit {process.ExitCode}):\n{log[Math.Max(0, log.Length - 6000)..]}");
-        Assert.Equal(before, File.ReadAllBytes(PathOf(name)));
-
-        var executed = JsonNode.Parse(File.ReadAllText(output))!.AsObject();
-        var codeCells = executed["cells"]!.AsArray().Where(c => (string)c!["cell_type"]! == "code").ToList();
-        Assert.All(codeCells, c => Assert.NotNull(c!["execution_count"]));
-        Assert.DoesNotContain(codeCells.SelectMany(c => c!["outputs"]!.AsArray()), o => (string?)o!["output_type"] == "error");
-        // The quick profile is meant to run in under a minute on a 2-core machine; this bound catches a profile
-        // that silently runs the full settings.
-        Assert.True(watch.Elapsed < TimeSpan.FromMinutes(3), $"{name} took {watch.Elapsed.TotalSeconds:F0} s in the quick profile");
     }
 }

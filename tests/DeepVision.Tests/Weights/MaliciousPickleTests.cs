@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using DeepVision.Tests.Runner;
+
 using DeepVision.Weights;
 
 namespace DeepVision.Tests.Weights;

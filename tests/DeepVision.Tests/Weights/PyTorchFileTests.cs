@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using DeepVision.Models;
-using DeepVision.Tests.Runner;
+
 using DeepVision.Weights;
 
 namespace DeepVision.Tests.Weights;

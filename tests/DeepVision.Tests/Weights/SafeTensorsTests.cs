@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
-using DeepVision.Tests.Runner;
+
 using DeepVision.Weights;
 
 namespace DeepVision.Tests.Weights;

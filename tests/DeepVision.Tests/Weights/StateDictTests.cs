@@ -49,7 +49,7 @@ public class StateDictTests
     [Fact]
     public void Our_own_checkpoints_round_trip_through_safetensors()
     {
-        using var folder = new Runner.TempFolder();
+        using var folder = new TempFolder();
         var path = Path.Combine(folder.Path, "lenet.safetensors");
         using var model = Zoo.lenet5(batchNorm: true);
         StateDict.Save(model, path);

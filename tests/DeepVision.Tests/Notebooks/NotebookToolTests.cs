@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using NJsonSchema;
+
+namespace DeepVision.Tests.Notebooks;
+
+/// <summary>
+/// tools/notebooks.cs, the step around dotnet-repl that executes the course: profiles injected as a cell, the source
+/// never written, executed copies with the source's metadata, one output per live display, a per-notebook timeout,
+/// and the check of what learners see. The executions run the real kernel (dotnet-repl, from the tool manifest).
+/// </summary>
+public class NotebookToolTests
+{
+    private static readonly Lazy<JsonSchema> Schema = new(LoadSchema);
+
+    private static (int ExitCode, string Output) Tool(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "run", Path.Combine("tools", "notebooks.cs"), "--" }.Concat(args)) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(4)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("tools/notebooks.cs did not finish in 4 minutes");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static JsonObject Cell(string type, string source, JsonArray? outputs = null, params string[] tags) => new()
+    {
+        ["cell_type"] = type,
+        ["metadata"] = tags.Length == 0 ? new JsonObject() : new JsonObject { ["tags"] = new JsonArray(tags.Select(t => (JsonNode?)t).ToArray()) },
+        ["source"] = source,
+        ["execution_count"] = null,
+        ["outputs"] = type == "code" ? outputs ?? [] : null,
+    };
+
+    private static string Write(TempFolder folder, string name, JsonObject[] cells, JsonObject? profiles = null)
+    {
+        foreach (var c in cells.Where(c => (string?)c["cell_type"] == "markdown"))
+        {
+            c.Remove("outputs");
+            c.Remove("execution_count");
+        }
+        var notebook = new JsonObject
+        {
+            ["cells"] = new JsonArray(cells.Select(c => (JsonNode?)c).ToArray()),
+            ["metadata"] = new JsonObject
+            {
+                ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+                ["deepvision"] = new JsonObject { ["profiles"] = profiles ?? new JsonObject(), ["kept"] = "yes" },
+            },
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 4,
+        };
+        var path = Path.Combine(folder.Path, name);
+        File.WriteAllText(path, notebook.ToJsonString());
+        return path;
+    }
+
+    private static JsonObject Output(string mime, string text, string kind = "display_data") =>
+        new() { ["output_type"] = kind, ["data"] = new JsonObject { [mime] = text }, ["metadata"] = new JsonObject() };
+
+    public static TheoryData<string, string, JsonObject?> Defects() => new()
+    {
+        { "Console.WriteLine(x);", "error output: CompilationError", new JsonObject { ["output_type"] = "error", ["ename"] = "CompilationError", ["evalue"] = "(1,19): error CS0103", ["traceback"] = new JsonArray() } },
+        { "display(x);", "shows <null>", Output("text/plain", "<null>") },
+        { "display(x);", "shows <null>", Output("text/html", "<div class=\"dni-plaintext\"><pre>&lt;null&gt;</pre></div>") },
+        { "display(chart);", "type name: DeepVision.Plots.LineChart", Output("text/plain", "DeepVision.Plots.LineChart") },
+        { "live.Update(chart);", "type name: LineChart \"MLP\" (2 series)", Output("text/plain", "LineChart \"MLP\" (2 series)") },
+        { "string? s = null;", "compiler diagnostic", new JsonObject { ["output_type"] = "stream", ["name"] = "stderr", ["text"] = "(1,7): warning CS8632: The annotation for nullable reference types should only be used in code within a '#nullable' annotations context." } },
+        { "LineChart.Accuracy(history, \"x\")", "draws a chart but shows none", Output("text/plain", "done") },
+        { "new ImageGrid(images)", "draws a chart but shows none", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Defects))]
+    public void Check_fails_on_what_a_learner_should_not_see(string source, string expected, JsonObject? output)
+    {
+        using var folder = new TempFolder();
+        var path = Write(folder, "defect.ipynb", [Cell("markdown", "# Defect"), Cell("code", source, output is null ? [] : [output])]);
+        var (code, log) = Tool("check", path);
+        Assert.True(code == 2, log);
+        Assert.Contains("cell 2: ", log);
+        Assert.Contains(expected, log);
+    }
+
+    [Fact]
+    public void Check_passes_a_notebook_with_charts_text_and_tables()
+    {
+        using var folder = new TempFolder();
+        var path = Write(folder, "clean.ipynb",
+        [
+            Cell("markdown", "# Clean"),
+            Cell("code", "LineChart.Accuracy(history, \"x\")", [Output("text/html", "<div><img src=\"data:image/png;base64,AA==\"/></div>")]),
+            Cell("code", "Console.WriteLine(\"Result: 97.5%\");", [new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = "Result: 97.5%\n" }]),
+            Cell("code", "ModelSummary.Of(model, [1, 3, 32, 32])", [Output("text/html", "<table><tr><td>conv1</td></tr></table>")]),
+        ]);
+        var (code, log) = Tool("check", path);
+        Assert.True(code == 0, log);
+    }
+
+    [Fact]
+    public void Check_names_a_file_that_is_not_a_notebook()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "broken.ipynb");
+        File.WriteAllText(path, "{ \"cells\": [");
+        var (code, log) = Tool("check", path);
+        Assert.Equal(2, code);
+        Assert.Contains("broken.ipynb: not valid JSON", log);
+    }
+
+    [Fact]
+    public void Run_injects_the_profile_after_the_parameters_cell_and_never_writes_the_source()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-profile.ipynb",
+        [
+            Cell("markdown", "# Profiles"),
+            Cell("code", "var epochs = 5;\nvar rate = 0.1;\nstring label = \"full\";\nvar fast = false;", null, "parameters"),
+            Cell("markdown", "Prints the settings."),
+            Cell("code", "Console.WriteLine($\"Result: {label} {epochs} {rate} {fast}\");"),
+            Cell("code", "var live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < 5; i++) live.Update($\"step {i}\");\nlive.Finish(\"all 5 steps done\");"),
+        ], new JsonObject { ["quick"] = new JsonObject { ["epochs"] = 2, ["rate"] = 0.5, ["label"] = "quick \"q\"", ["fast"] = true } });
+        // The helpers DLL for the live display, referenced the way the course's notebooks reference it.
+        var cells = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
+        cells["cells"]!.AsArray()[4]!["source"] = "#r \"../artifacts/helpers/DeepVision.dll\"\n" + (string)cells["cells"]![4]!["source"]!;
+        File.WriteAllText(source, cells.ToJsonString());
+        var before = File.ReadAllBytes(source);
+        var outDir = Path.Combine(folder.Path, "out");
+
+        var (code, log) = Tool("run", "--profile", "quick", "--out", outDir, source);
+
+        Assert.True(code == 0, log);
+        Assert.Equal(before, File.ReadAllBytes(source));
+        Assert.Contains("notebooks: 1 passed, 0 failed", log);
+        Assert.Contains("quick \"q\" 2 0.5 True", log);   // the summary table's key results
+        var executedText = File.ReadAllText(Path.Combine(outDir, "dv-tool-profile.ipynb"));
+        var errors = Schema.Value.Validate(executedText);
+        Assert.True(errors.Count == 0, "nbformat 4.4 schema errors:\n" + string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
+        var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-profile.ipynb"));
+        Assert.Equal(6, executed.Cells.Count);
+        Assert.True(executed.Cells[1].HasTag("parameters"));
+        Assert.True(executed.Cells[2].HasTag("injected-parameters"));
+        Assert.Equal("// Injected by tools/notebooks.cs: the 'quick' profile.\nepochs = 2;\nrate = 0.5;\nlabel = \"quick \\\"q\\\"\";\nfast = true;", executed.Cells[2].Source);
+        Assert.Equal([1, 2, 3, 4], executed.Cells.Where(c => c.IsCode).Select(c => (int)c.Json["execution_count"]!));
+        Assert.Equal("yes", (string?)executed.Root["metadata"]!["deepvision"]!["kept"]);
+        Assert.Equal("quick", (string?)executed.Root["metadata"]!["deepvision"]!["execution"]!["profile"]);
+        var printed = string.Concat(executed.Cells[4].Outputs.Where(o => (string?)o!["output_type"] == "stream")
+            .SelectMany(o => o!["text"] is JsonArray lines ? lines.Select(l => (string?)l) : [(string?)o["text"]]));
+        Assert.Contains("Result: quick \"q\" 2 0.5 True", printed);
+        // Five updates of one live display: one output, its last state.
+        var live = Assert.Single(executed.Cells[5].Outputs);
+        Assert.Contains("all 5 steps done", live!.ToJsonString());
+    }
+
+    [Fact]
+    public void Run_fails_when_a_cell_fails_and_keeps_the_error_in_the_executed_copy()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-failure.ipynb",
+        [
+            Cell("markdown", "# Failure"),
+            Cell("code", "var ok = 1;", null, "parameters"),
+            Cell("code", "throw new InvalidOperationException(\"the data folder is empty\");"),
+        ], new JsonObject { ["quick"] = new JsonObject() });
+        var outDir = Path.Combine(folder.Path, "out");
+        var (code, log) = Tool("run", "--out", outDir, source);
+        Assert.True(code == 2, log);
+        Assert.Contains("notebooks: 0 passed, 1 failed", log);
+        Assert.Contains("the data folder is empty", log);
+        var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-failure.ipynb"));
+        Assert.Contains(executed.Cells[^1].Outputs, o => (string?)o!["output_type"] == "error");
+    }
+
+    [Fact]
+    public void Run_stops_a_notebook_at_its_timeout()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-timeout.ipynb",
+        [
+            Cell("markdown", "# Forever"),
+            Cell("code", "var ok = 1;", null, "parameters"),
+            Cell("code", "System.Threading.Thread.Sleep(TimeSpan.FromMinutes(10));"),
+        ], new JsonObject { ["quick"] = new JsonObject() });
+        var watch = Stopwatch.StartNew();
+        var (code, log) = Tool("run", "--timeout", "20", "--out", Path.Combine(folder.Path, "out"), source);
+        Assert.Equal(2, code);
+        Assert.Contains("timed out after 20 s", log);
+        Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), $"the run took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void A_profile_the_notebook_lacks_is_named()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-noprofile.ipynb",
+            [Cell("markdown", "# No cpu profile"), Cell("code", "var ok = 1;", null, "parameters")],
+            new JsonObject { ["quick"] = new JsonObject() });
+        var (code, log) = Tool("prepare", "--profile", "cpu", source, Path.Combine(folder.Path, "copy.ipynb"));
+        Assert.Equal(2, code);
+        Assert.Contains("dv-tool-noprofile.ipynb: it has no 'cpu' profile", log);
+        Assert.False(File.Exists(Path.Combine(folder.Path, "copy.ipynb")));
+    }
+
+    /// <summary>
+    /// The official nbformat 4.4 schema. NJsonSchema cannot follow references into nested definitions
+    /// ("#/definitions/misc/…"), so those are lifted one level up first; the rules themselves are unchanged.
+    /// </summary>
+    private static JsonSchema LoadSchema()
+    {
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Notebooks", "Schemas", "nbformat.v4.4.schema.json"));
+        var root = JsonNode.Parse(text)!.AsObject();
+        var definitions = root["definitions"]!.AsObject();
+        var misc = definitions["misc"]!.AsObject();
+        definitions.Remove("misc");
+        foreach (var (name, schema) in misc.ToList())
+        {
+            misc.Remove(name);
+            definitions[$"misc_{name}"] = schema;
+        }
+        return JsonSchema.FromJsonAsync(root.ToJsonString().Replace("#/definitions/misc/", "#/definitions/misc_")).GetAwaiter().GetResult();
+    }
+}

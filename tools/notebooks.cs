@@ -1,0 +1,413 @@
+// Executes the course's notebooks in the real .NET Interactive kernel (dotnet-repl) and checks what learners see.
+//
+//   dotnet run tools/notebooks.cs -- run [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
+//   dotnet run tools/notebooks.cs -- check executed.ipynb...
+//   dotnet run tools/notebooks.cs -- prepare --profile quick notebook.ipynb copy.ipynb
+//
+// run: for each notebook (default: notebooks/*.ipynb), a temporary copy gets the profile's values as a cell tagged
+// `injected-parameters` right after the `parameters` cell (papermill's way; `full` injects nothing), dotnet-repl
+// executes the copy with notebooks/ as its working directory (the notebooks' relative paths start there), and the
+// executed copy, with the source's metadata, tags and execution counts, goes to DIR (default artifacts/notebooks).
+// The notebook in notebooks/ is never written. Then the check below runs on it, and a table (notebook, status, time,
+// key results: the lines that start with "Result:") ends the run. Exit code 0 when every notebook ran and passed.
+//
+// prepare: writes the copy with the injected parameters that `run` executes (for another executor: Jupyter).
+//
+// check: fails on what a learner should never see: an error output, a rich object shown as its plain-text type name,
+// a `<null>`, a compiler diagnostic, a cell that draws a chart but shows none.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+var repoRoot = FindRepoRoot();
+try
+{
+    return args switch
+    {
+        ["run", .. var rest] => Run(rest),
+        ["check", .. var files] when files.Length > 0 => CheckFiles(files),
+        ["prepare", "--profile", var profile, var input, var output] => Prepare(profile, input, output),
+        _ => Usage(),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"notebooks: {e.Message}");
+    return 1;
+}
+
+int Usage()
+{
+    Console.Error.WriteLine("usage: dotnet run tools/notebooks.cs -- run [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]");
+    Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- check executed.ipynb...");
+    Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- prepare --profile quick|cpu|full notebook.ipynb copy.ipynb");
+    return 1;
+}
+
+int Prepare(string profile, string input, string output)
+{
+    try
+    {
+        WriteAtomically(output, WithInjectedParameters(Path.GetFullPath(input), profile).Notebook.ToJsonString(JsonOptions));
+        return 0;
+    }
+    catch (NotebookException e)
+    {
+        Console.Error.WriteLine($"notebooks: {Path.GetFileName(input)}: {e.Message}");
+        return 2;
+    }
+}
+
+int Run(string[] rest)
+{
+    var profile = "quick";
+    var timeout = TimeSpan.FromMinutes(10);
+    var outDir = Path.Combine(repoRoot, "artifacts", "notebooks");
+    var inputs = new List<string>();
+    for (var i = 0; i < rest.Length; i++)
+    {
+        string Value() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
+        switch (rest[i])
+        {
+            case "--profile": profile = Value(); break;
+            case "--timeout":
+                timeout = double.TryParse(Value(), CultureInfo.InvariantCulture, out var s) && s > 0
+                    ? TimeSpan.FromSeconds(s) : throw new UsageException("--timeout takes a number of seconds above 0");
+                break;
+            case "--out": outDir = Path.GetFullPath(Value()); break;
+            default:
+                if (rest[i].StartsWith("--")) throw new UsageException($"unknown option {rest[i]}");
+                inputs.Add(Path.GetFullPath(rest[i]));
+                break;
+        }
+    }
+    if (inputs.Count == 0) inputs.AddRange(Directory.GetFiles(Path.Combine(repoRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal));
+    foreach (var input in inputs)
+        if (!File.Exists(input)) throw new UsageException($"{input}: no such notebook");
+
+    Directory.CreateDirectory(outDir);
+    var workDir = Path.Combine(repoRoot, "artifacts", "notebook-runs");
+    Directory.CreateDirectory(workDir);
+    var rows = new List<(string Name, string Status, TimeSpan Time, string Results)>();
+    foreach (var input in inputs)
+    {
+        var name = Path.GetFileName(input);
+        Console.WriteLine($"── {name} ({profile} profile)");
+        var watch = Stopwatch.StartNew();
+        string status;
+        var results = "";
+        try
+        {
+            var (notebook, parameters) = WithInjectedParameters(input, profile);
+            var copy = Path.Combine(workDir, name);
+            var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(name) + ".repl.ipynb");
+            File.Delete(raw);
+            WriteAtomically(copy, notebook.ToJsonString(JsonOptions));
+            var (exitCode, timedOut, log) = Execute(copy, raw, timeout);
+            if (!File.Exists(raw))
+            {
+                status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s" : $"dotnet-repl failed (exit {exitCode})";
+                Console.WriteLine(Tail(log, 4000));
+            }
+            else
+            {
+                var executed = Merge(notebook, JsonNode.Parse(File.ReadAllText(raw))!.AsObject(), name);
+                var problems = Check(executed);
+                results = string.Join("; ", ResultLines(executed).Select(l => l["Result:".Length..].Trim()));
+                status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s"
+                    : problems.Count > 0 ? $"failed: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}"
+                    : exitCode != 0 ? $"failed (dotnet-repl exit {exitCode})" : "passed";
+                foreach (var p in problems) Console.WriteLine($"   {name}: {p}");
+                var metadata = executed["metadata"] as JsonObject ?? (JsonObject)(executed["metadata"] = new JsonObject());
+                var deepvision = metadata["deepvision"] as JsonObject ?? (JsonObject)(metadata["deepvision"] = new JsonObject());
+                deepvision["execution"] = new JsonObject
+                {
+                    ["executor"] = $"dotnet-repl {ToolVersion("dotnet-repl")}",
+                    ["profile"] = profile,
+                    ["parameters"] = parameters,
+                    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
+                    ["status"] = status,
+                };
+                WriteAtomically(Path.Combine(outDir, name), executed.ToJsonString(JsonOptions) + "\n");
+                if (status != "passed" && problems.Count == 0) Console.WriteLine(Tail(log, 4000));
+            }
+        }
+        catch (NotebookException e)
+        {
+            status = "failed: " + e.Message;
+            Console.WriteLine($"   {name}: {e.Message}");
+        }
+        rows.Add((name, status, watch.Elapsed, results));
+        Console.WriteLine($"   {status}, {watch.Elapsed.TotalSeconds:F0} s");
+    }
+
+    var table = new StringBuilder();
+    table.AppendLine($"| notebook | status | time | key results ({profile} profile) |").AppendLine("|---|---|---|---|");
+    foreach (var r in rows) table.AppendLine($"| {r.Name} | {r.Status} | {r.Time.TotalSeconds:F0} s | {r.Results.Replace("|", "\\|")} |");
+    File.WriteAllText(Path.Combine(outDir, $"summary-{profile}.md"), table.ToString());
+    Console.WriteLine();
+    Console.Write(table);
+    var failed = rows.Count(r => r.Status != "passed");
+    Console.WriteLine($"\nnotebooks: {rows.Count - failed} passed, {failed} failed ({profile} profile, executed copies in {Path.GetRelativePath(repoRoot, outDir)}/)");
+    return failed == 0 ? 0 : 2;
+}
+
+// The source notebook with a cell tagged `injected-parameters` after its `parameters` cell, and the values injected.
+(JsonObject Notebook, JsonObject Parameters) WithInjectedParameters(string path, string profile)
+{
+    var notebook = ParseNotebook(path);
+    var name = Path.GetFileName(path);
+    if (profile == "full") return (notebook, new JsonObject());
+    var values = notebook["metadata"]?["deepvision"]?["profiles"]?[profile] as JsonObject
+        ?? throw new NotebookException($"it has no '{profile}' profile (metadata.deepvision.profiles.{profile}); use one it has, or 'full' for the parameters cell's own values");
+    var cells = notebook["cells"]!.AsArray();
+    var index = cells.Select((c, i) => (c, i)).Where(x => HasTag(x.c!, "parameters")).Select(x => x.i).DefaultIfEmpty(-1).First();
+    if (index < 0) throw new NotebookException("it has no code cell tagged 'parameters' to inject the profile after");
+    var source = new StringBuilder($"// Injected by tools/notebooks.cs: the '{profile}' profile.\n");
+    foreach (var (key, value) in values)
+    {
+        if (!Regex.IsMatch(key, "^[A-Za-z_][A-Za-z0-9_]*$")) throw new NotebookException($"profile '{profile}': '{key}' is not a C# variable name");
+        source.Append(key).Append(" = ").Append(CSharpLiteral(value, $"profile '{profile}', {key}")).Append(";\n");
+    }
+    var injected = new JsonObject
+    {
+        ["cell_type"] = "code",
+        ["execution_count"] = null,
+        ["metadata"] = new JsonObject
+        {
+            ["dotnet_interactive"] = new JsonObject { ["language"] = "csharp" },
+            ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" },
+            ["tags"] = new JsonArray("injected-parameters"),
+        },
+        ["outputs"] = new JsonArray(),
+        // nbformat keeps a cell's source as lines, each but the last ending with "\n".
+        ["source"] = new JsonArray(Regex.Split(source.ToString().TrimEnd('\n'), "(?<=\n)").Select(l => (JsonNode?)JsonValue.Create(l)).ToArray()),
+    };
+    cells.Insert(index + 1, injected);
+    return (notebook, (JsonObject)values.DeepClone());
+}
+
+static string CSharpLiteral(JsonNode? value, string what) => value switch
+{
+    null => "null",
+    JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
+    JsonValue v when v.TryGetValue<string>(out var s) => SymbolDisplay(s),
+    JsonValue v when v.GetValueKind() == JsonValueKind.Number => NumberLiteral(v.ToJsonString()),
+    _ => throw new NotebookException($"{what}: only strings, numbers, booleans and null can be injected, not {value.ToJsonString()}"),
+};
+
+static string NumberLiteral(string json) =>
+    // An integer stays an integer literal (it fits int and double variables); any other number becomes a double.
+    Regex.IsMatch(json, "^-?[0-9]+$") ? json : double.Parse(json, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) is var d && (d.Contains('.') || d.Contains('E')) ? d : d + ".0";
+
+static string SymbolDisplay(string s)
+{
+    var b = new StringBuilder("\"");
+    foreach (var c in s)
+        b.Append(c switch { '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() });
+    return b.Append('"').ToString();
+}
+
+(int ExitCode, bool TimedOut, string Log) Execute(string copy, string output, TimeSpan limit)
+{
+    var start = new ProcessStartInfo("dotnet")
+    {
+        // The notebooks' relative paths (#r "../artifacts/…", "../datasets") resolve against the working directory.
+        WorkingDirectory = Path.Combine(repoRoot, "notebooks"),
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+    };
+    foreach (var a in new[] { "tool", "run", "dotnet-repl", "--", "--run", copy, "--exit-after-run", "--output-path", output })
+        start.ArgumentList.Add(a);
+    start.Environment["NO_COLOR"] = "1";
+    using var process = Process.Start(start) ?? throw new NotebookException("dotnet could not be started");
+    var log = new StringBuilder();
+    process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+    process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+    process.BeginOutputReadLine();
+    process.BeginErrorReadLine();
+    if (!process.WaitForExit(limit))
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return (-1, true, log.ToString());
+    }
+    process.WaitForExit();
+    return (process.ExitCode, false, log.ToString());
+}
+
+// The executed notebook: the source (with the injected cell) and dotnet-repl's outputs, cell by cell. dotnet-repl drops
+// the metadata, tags and execution counts, and records every update of a display as an output of its own; a live
+// viewer shows only the last one, so only the last is kept.
+JsonObject Merge(JsonObject source, JsonObject raw, string name)
+{
+    var result = (JsonObject)source.DeepClone();
+    var cells = result["cells"]!.AsArray();
+    var rawCells = raw["cells"]!.AsArray();
+    if (rawCells.Count != cells.Count)
+        throw new NotebookException($"dotnet-repl's output has {rawCells.Count} cells, the notebook {cells.Count}");
+    var count = 0;
+    for (var i = 0; i < cells.Count; i++)
+    {
+        var cell = cells[i]!.AsObject();
+        if ((string?)cell["cell_type"] != "code") continue;
+        var ran = rawCells[i]!["metadata"]?["dotnet_repl_cellExecutionStartTime"] is not null;
+        cell["execution_count"] = ran ? ++count : null;
+        cell["outputs"] = new JsonArray(KeepLastUpdates(rawCells[i]!["outputs"]?.AsArray() ?? []).Select(o => o.DeepClone()).ToArray());
+    }
+    return result;
+}
+
+static List<JsonNode> KeepLastUpdates(JsonArray outputs)
+{
+    var kept = new List<JsonNode>();
+    var liveAt = new Dictionary<string, int>();
+    var installed = outputs.Any(o => Html(o).Contains("<strong>Installed Packages</strong>"));
+    foreach (var output in outputs)
+    {
+        var html = Html(output);
+        // The kernel's own package-install display, updated while packages restore: only its final state counts.
+        if (installed && html.Contains("<strong>Installing Packages</strong>")) continue;
+        var live = Regex.Match(html, "data-deepvision-live=\"([0-9a-f]+)\"");
+        if (live.Success && liveAt.TryGetValue(live.Groups[1].Value, out var at)) { kept[at] = output!; continue; }
+        if (live.Success) liveAt[live.Groups[1].Value] = kept.Count;
+        kept.Add(output!);
+    }
+    return kept;
+}
+
+int CheckFiles(string[] files)
+{
+    var problems = 0;
+    foreach (var file in files)
+    {
+        List<string> found;
+        try { found = Check(ParseNotebook(file)); }
+        catch (NotebookException e) { found = [e.Message]; }
+        foreach (var p in found) Console.WriteLine($"{file}: {p}");
+        problems += found.Count;
+    }
+    Console.WriteLine(problems == 0 ? $"check: {files.Length} notebook(s), nothing a learner should not see" : $"check: {problems} problem(s)");
+    return problems == 0 ? 0 : 2;
+}
+
+static List<string> Check(JsonObject notebook)
+{
+    var problems = new List<string>();
+    var typeName = new Regex(@"^(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?:`\d+)?(?:\[.*\])?$|^(?:LineChart|ImageGrid|Heatmap|ScatterPlot|ModelSummary|Table)\b");
+    var diagnostic = new Regex(@"\b(?:warning|error) CS\d{4}\b|\(\d+,\d+\): (?:warning|error)\b");
+    var draws = new Regex(@"\b(?:LineChart|ImageGrid|Heatmap|ScatterPlot)\b");
+    var number = 0;
+    foreach (var cell in notebook["cells"]!.AsArray())
+    {
+        number++;
+        if ((string?)cell!["cell_type"] != "code") continue;
+        var where = $"cell {number}";
+        var outputs = cell["outputs"]?.AsArray() ?? [];
+        var hasPicture = false;
+        foreach (var output in outputs)
+        {
+            var kind = (string?)output!["output_type"];
+            if (kind == "error")
+            {
+                problems.Add($"{where}: error output: {output["ename"]}: {output["evalue"]}");
+                continue;
+            }
+            var texts = new List<string>();
+            if (kind == "stream") texts.Add(Text(output["text"]));
+            var data = output["data"] as JsonObject;
+            if (data is not null)
+            {
+                foreach (var (mime, value) in data)
+                    if (mime.StartsWith("text/")) texts.Add(Text(value));
+                var plain = data["text/plain"] is { } p ? Text(p).Trim() : null;
+                if (data.Count == 1 && plain is not null && plain == "<null>") problems.Add($"{where}: shows <null>");
+                else if (data.Count == 1 && plain is not null && typeName.IsMatch(plain))
+                    problems.Add($"{where}: a rich object shown as its type name: {plain}");
+                var html = Html(output);
+                if (Regex.IsMatch(html.Trim(), @"^(<div[^>]*>)*(<pre>)?&lt;null&gt;(</pre>)?(</div>)*$")) problems.Add($"{where}: shows <null>");
+                if (data.ContainsKey("image/png") || data.ContainsKey("image/svg+xml") || html.Contains("<img") || html.Contains("<svg")) hasPicture = true;
+            }
+            foreach (var text in texts)
+                if (diagnostic.Match(text) is { Success: true } m)
+                    problems.Add($"{where}: compiler diagnostic in an output: {Line(text, m.Index)}");
+        }
+        if (draws.IsMatch(Text(cell["source"])) && !hasPicture) problems.Add($"{where}: draws a chart but shows none");
+    }
+    return problems;
+}
+
+static IEnumerable<string> ResultLines(JsonObject notebook) =>
+    notebook["cells"]!.AsArray().SelectMany(c => c!["outputs"]?.AsArray() ?? [])
+        .Where(o => (string?)o!["output_type"] == "stream")
+        .SelectMany(o => Text(o!["text"]).Split('\n'))
+        .Where(l => l.StartsWith("Result:", StringComparison.Ordinal));
+
+static string Html(JsonNode? output) => output?["data"]?["text/html"] is { } h ? Text(h) : "";
+
+static string Text(JsonNode? node) => node switch
+{
+    JsonArray lines => string.Concat(lines.Select(l => (string?)l)),
+    JsonValue v when v.TryGetValue<string>(out var s) => s,
+    _ => "",
+};
+
+static string Line(string text, int index)
+{
+    var start = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
+    var end = text.IndexOf('\n', index);
+    var line = text[start..(end < 0 ? text.Length : end)];
+    return line.Length > 200 ? line[..200] + "…" : line;
+}
+
+static string Tail(string log, int length) => log.Length <= length ? log : "…" + log[^length..];
+
+JsonObject ParseNotebook(string path)
+{
+    try
+    {
+        return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o["cells"] is JsonArray
+            ? o : throw new NotebookException($"{path}: not a notebook (no \"cells\" array)");
+    }
+    catch (JsonException e)
+    {
+        throw new NotebookException($"{path}: not valid JSON ({e.Message})");
+    }
+    catch (IOException e)
+    {
+        throw new NotebookException($"{path}: cannot be read ({e.Message})");
+    }
+}
+
+static bool HasTag(JsonNode cell, string tag) =>
+    (string?)cell["cell_type"] == "code" && cell["metadata"]?["tags"] is JsonArray tags && tags.Any(t => (string?)t == tag);
+
+string ToolVersion(string tool) =>
+    JsonNode.Parse(File.ReadAllText(Path.Combine(repoRoot, ".config", "dotnet-tools.json")))?["tools"]?[tool]?["version"]?.GetValue<string>() ?? "?";
+
+static void WriteAtomically(string path, string text)
+{
+    var temporary = path + ".tmp";
+    File.WriteAllText(temporary, text);
+    File.Move(temporary, path, overwrite: true);
+}
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "DeepVision.slnx"))) return dir.FullName;
+    throw new UsageException("run this from inside the DeepVision repository");
+}
+
+partial class Program
+{
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
+
+sealed class UsageException(string message) : Exception(message);
+
+sealed class NotebookException(string message) : Exception(message);
