@@ -18,7 +18,7 @@ internal sealed class TrainingProgress
     private readonly Stopwatch sinceUpdate = Stopwatch.StartNew();
     private readonly int epochs, batchesPerEpoch;
     private long images, batchesDone;
-    private object? lastChart;
+    private string chartHtml = "";   // formatted once per epoch, not at every redraw
 
     public TrainingProgress(bool show, int epochs, int batchesPerEpoch, Func<History, object>? chart)
     {
@@ -43,7 +43,7 @@ internal sealed class TrainingProgress
     public void Epoch(History history, int epochIndex)
     {
         if (display is null) return;
-        lastChart = chart?.Invoke(history);
+        chartHtml = chart?.Invoke(history).ToDisplayString("text/html") ?? "";
         Redraw($"epoch {epochIndex + 1}/{epochs} done · {History.Format(history.Epochs[^1])}", (double)(epochIndex + 1) / epochs);
     }
 
@@ -58,9 +58,7 @@ internal sealed class TrainingProgress
 
     private void Redraw(string text, double fraction)
     {
-        var html = Html(text, fraction);
-        if (lastChart is not null) html += lastChart.ToDisplayString("text/html");
-        display!.Update(new HtmlString(html));
+        display!.Update(new HtmlString(Html(text, fraction) + chartHtml));
     }
 
     private static string Html(string text, double fraction, bool bar = true) =>
