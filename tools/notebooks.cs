@@ -114,7 +114,7 @@ int Run(string[] rest)
             }
             else
             {
-                var executed = Merge(notebook, JsonNode.Parse(File.ReadAllText(raw))!.AsObject(), name);
+                var executed = Merge(notebook, JsonNode.Parse(File.ReadAllText(raw))!.AsObject());
                 var problems = Check(executed);
                 results = string.Join("; ", ResultLines(executed).Select(l => l["Result:".Length..].Trim()));
                 status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s"
@@ -243,7 +243,7 @@ static string SymbolDisplay(string s)
 // The executed notebook: the source (with the injected cell) and dotnet-repl's outputs, cell by cell. dotnet-repl drops
 // the metadata, tags and execution counts, and records every update of a display as an output of its own; a live
 // viewer shows only the last one, so only the last is kept.
-JsonObject Merge(JsonObject source, JsonObject raw, string name)
+JsonObject Merge(JsonObject source, JsonObject raw)
 {
     var result = (JsonObject)source.DeepClone();
     var cells = result["cells"]!.AsArray();

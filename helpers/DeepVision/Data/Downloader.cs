@@ -108,6 +108,11 @@ public sealed class Downloader
         var lastReport = DateTime.MinValue;
         var name = Path.GetFileName(part[..^5]);
         var live = _progress is not null && LiveDisplay.InKernel ? LiveDisplay.Show($"downloading {name}…") : null;
+        void Report(string line)
+        {
+            if (live is not null) live.Update(line);
+            else _progress?.WriteLine(line);
+        }
         int read;
         while ((read = await body.ReadAsync(buffer, cancellation)) > 0)
         {
@@ -116,8 +121,7 @@ public sealed class Downloader
             if (_progress is not null && DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(1))
             {
                 lastReport = DateTime.UtcNow;
-                if (live is not null) live.Update(ProgressBar(name, written, total));
-                else _progress.WriteLine(ProgressBar(name, written, total));
+                Report(ProgressBar(name, written, total));
             }
         }
         if (total is { } expected && written != expected)
@@ -125,8 +129,7 @@ public sealed class Downloader
             live?.Update($"{ProgressBar(name, written, total)}: the connection closed early");
             throw new IOException($"the connection closed after {written} of {expected} bytes");
         }
-        if (live is not null) live.Update(ProgressBar(name, written, total ?? written));
-        else _progress?.WriteLine(ProgressBar(name, written, total ?? written));
+        Report(ProgressBar(name, written, total ?? written));
     }
 
     /// <summary>A one-line text progress bar: "name [#####-----] 48% 12.0/25.0 MB".</summary>
