@@ -14,16 +14,17 @@ namespace DeepVision.Benchmarks;
 /// </summary>
 public static class DataBenchmark
 {
+    // The full datasets where the helpers find them: DEEPVISION_DATA (build.sh points it at the shared real data when
+    // there is some), else the user cache that ./build.sh data fills.
     private static string SharedDatasets =>
-        Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } d ? d
-        : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/datasets"));
+        Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } d ? d : DataLocation.CacheFolder;
 
     public static int Run()
     {
         var failures = 0;
         if (!Directory.Exists(Path.Combine(SharedDatasets, "cifar-10")))
         {
-            Console.WriteLine($"The full datasets are needed (DEEPVISION_DATA or ../shared/datasets); not found at {SharedDatasets}.");
+            Console.WriteLine($"The full datasets are needed (DEEPVISION_DATA or the user cache); not found at {SharedDatasets}. Run ./build.sh data first.");
             return 1;
         }
 
@@ -37,10 +38,11 @@ public static class DataBenchmark
         Console.WriteLine($"CIFAR-10 parse, 50,000 images:     {parse,8:F3} s      (target < 1 s)");
         if (parse >= 1) failures++;
 
-        // JPEG decode + resize/centre-crop to 224.
-        var root = Path.Combine(SharedDatasets, "imagenette-sample");
+        // JPEG decode + resize/centre-crop to 224: the shared 1,000-image sample, else 1,000 images of the 320 px download.
+        var sample = Path.Combine(SharedDatasets, "imagenette-sample");
+        var root = Directory.Exists(sample) ? sample : Path.Combine(SharedDatasets, "imagenette2-320");
         var watch = Stopwatch.StartNew();
-        using (var images = Imagenette.Load(root, train: true, size: 224))
+        using (var images = Imagenette.Load(root, train: true, size: 224, perClass: Directory.Exists(sample) ? null : 100))
         {
             var rate = images.Count / watch.Elapsed.TotalSeconds;
             Console.WriteLine($"Imagenette decode + resize to 224: {rate,8:F0} img/s  ({images.Count} JPEGs, {Environment.ProcessorCount} cores; target ≥ 400)");

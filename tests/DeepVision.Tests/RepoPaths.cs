@@ -1,34 +1,25 @@
 namespace DeepVision.Tests;
 
-/// <summary>Where the repository, its samples and the shared real data are, seen from a test.</summary>
+/// <summary>Where the repository, its samples and its test data are, seen from a test.</summary>
 internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
     /// <summary>
-    /// The real datasets and PyTorch fixtures: DEEPVISION_SHARED (build.sh finds and sets it), else ../shared next to
-    /// the checkout.
+    /// A file or folder under tests/data/ (made by tests/data/generate.py or vendored, see tests/data/README.md).
+    /// It is part of the repository, so a missing one is an error, never a skip.
     /// </summary>
-    public static string Shared =>
-        Environment.GetEnvironmentVariable("DEEPVISION_SHARED") is { Length: > 0 } shared ? Path.GetFullPath(shared)
-        : Path.GetFullPath(Path.Combine(Root, "..", "shared"));
-
-    /// <summary>The full datasets: DEEPVISION_DATA when set, else ../shared/datasets.</summary>
-    public static string SharedDatasets =>
-        Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data ? data : Path.Combine(Shared, "datasets");
-
-    public static string SharedFixtures => Path.Combine(Shared, "fixtures");
-
-    /// <summary>Fails loudly (never skips) when the shared real data is missing.</summary>
-    public static string RequireShared(params string[] parts)
+    public static string TestData(params string[] parts)
     {
-        var path = Path.Combine(new[] { Shared }.Concat(parts).ToArray());
+        var path = Path.Combine([Root, "tests", "data", .. parts]);
         if (!File.Exists(path) && !Directory.Exists(path))
             throw new InvalidOperationException(
-                $"Test data is missing: {path}. The tests need the real data in ../shared next to the checkout " +
-                "(see ../shared/README.md), or DEEPVISION_SHARED naming it; they do not run without it.");
+                $"Test data is missing: {path}. It belongs to the repository (tests/data/README.md says how it is made); restore it with git.");
         return path;
     }
+
+    /// <summary>The small real samples the notebooks use offline (datasets/).</summary>
+    public static string Samples(params string[] parts) => Path.Combine([Root, "datasets", .. parts]);
 
     private static string FindRoot()
     {

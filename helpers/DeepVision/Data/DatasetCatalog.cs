@@ -50,14 +50,19 @@ public static class DatasetCatalog
         new DatasetFile("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530", ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"]),
         "cifar-10-batches-bin");
 
-    /// <summary>
-    /// Imagenette 160 px (fastai). fastai publishes no MD5 for the archive, so it is checked by unpacking it and
-    /// finding every class folder of both splits.
-    /// </summary>
-    public static readonly DatasetSource Imagenette160 = new("imagenette2-160",
+    /// <summary>Imagenette with the shorter side at 160 px (fastai); the MD5 is the one torchvision's Imagenette dataset checks.</summary>
+    public static readonly DatasetSource Imagenette160 = ImagenetteSource(160, "e793b78cc4c9e9a4ccc0c1155377a412");
+
+    /// <summary>Imagenette with the shorter side at 320 px, for inputs larger than 160 px (224 px models).</summary>
+    public static readonly DatasetSource Imagenette320 = ImagenetteSource(320, "3df6f0d01a2c9592104656642f5e78a3");
+
+    /// <summary>Every dataset the full profiles use: what <c>./build.sh data</c> downloads.</summary>
+    public static IReadOnlyList<DatasetSource> All => [Mnist, FashionMnist, Cifar10, Imagenette160, Imagenette320];
+
+    private static DatasetSource ImagenetteSource(int size, string md5) => new($"imagenette2-{size}",
         [.. Imagenette.ClassNames.Keys.SelectMany(w => new[] { $"train/{w}", $"val/{w}" }).Select(f => new DatasetFile(f, null, []))],
-        new DatasetFile("imagenette2-160.tgz", null, ["https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz"]),
-        "imagenette2-160");
+        new DatasetFile($"imagenette2-{size}.tgz", md5, [$"https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-{size}.tgz"]),
+        $"imagenette2-{size}");
 }
 
 internal static class DataFiles

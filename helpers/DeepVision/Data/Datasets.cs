@@ -29,7 +29,7 @@ public static class Datasets
 
     /// <summary>
     /// Imagenette: uint8 [N, 3, size, size]. With no root it uses <c>$DEEPVISION_DATA/imagenette-sample</c> when
-    /// present, else the downloaded 160 px version.
+    /// present, else the downloaded 160 px version, or the 320 px one when <paramref name="size"/> is above 160.
     /// </summary>
     public static ImageDataset Imagenette(bool train, int size = 160, string? root = null, int? perClass = null)
     {
@@ -37,7 +37,7 @@ public static class Datasets
             && Directory.Exists(Path.Combine(data, "imagenette-sample", "train")))
             root = Path.Combine(data, "imagenette-sample");
         var folder = root is not null && Directory.Exists(Path.Combine(root, "train")) ? root
-            : DataLocation.Resolve(DatasetCatalog.Imagenette160, root);
+            : DataLocation.Resolve(size > 160 ? DatasetCatalog.Imagenette320 : DatasetCatalog.Imagenette160, root);
         return Data.Imagenette.Load(folder, train, size, perClass);
     }
 

@@ -101,7 +101,7 @@ public static class PyTorchFile
             storages[reference.Key] = storage;
             return storage;
         }
-        return Materialize(root, LoadStorage);
+        return Materialize(root, LoadStorage, path);
     }
 
     private static object? ReadLegacy(string path, byte[] bytes)
@@ -150,7 +150,7 @@ public static class PyTorchFile
             position += length;
         }
         return Materialize(root, r => storages.TryGetValue(r.Key, out var s) ? s
-            : throw new InvalidDataException($"{path}: storage {r.Key} is used but not stored (damaged file?)."));
+            : throw new InvalidDataException($"{path}: storage {r.Key} is used but not stored (damaged file?)."), path);
     }
 
     private static StorageReference Storage(object?[] id, string path)
@@ -161,33 +161,60 @@ public static class PyTorchFile
         return new StorageReference(type.Name, key, count, id[3] as string ?? "cpu");
     }
 
-    /// <summary>Replaces every <see cref="PendingTensor"/> in the object tree by a contiguous CPU tensor.</summary>
-    private static object? Materialize(object? value, Func<StorageReference, Tensor> storage)
+    /// <summary>
+    /// How deep containers may nest. A state_dict is 1 to 3 levels deep and an optimizer's state 5; a crafted pickle
+    /// can nest 100,000 levels in 700 KB, which would overflow the stack (and kill the process) in a recursive walk.
+    /// </summary>
+    public const int MaxNesting = 1000;
+
+    /// <summary>
+    /// Replaces every <see cref="PendingTensor"/> in the object graph by a contiguous CPU tensor. Each container is
+    /// visited once, however often it is referenced (the pickle memo lets 64 levels of [x, x] stand for 2^64 paths,
+    /// and a list may contain itself), and nesting deeper than <see cref="MaxNesting"/> is refused.
+    /// </summary>
+    private static object? Materialize(object? root, Func<StorageReference, Tensor> storage, string path)
     {
-        switch (value)
+        var done = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
+        object? Visit(object? value, int depth)
         {
-            case PendingTensor pending:
+            if (value is null || value is string || value.GetType().IsValueType) return value;
+            if (done.TryGetValue(value, out var seen)) return seen;
+            if (depth > MaxNesting)
+                throw new InvalidDataException($"{path}: containers nest more than {MaxNesting} levels deep; no weights file does " +
+                    "(a crafted or damaged file). It was refused before anything ran.");
+            switch (value)
             {
-                var source = storage(pending.Storage);
-                var needed = pending.Size.Length == 0 ? pending.Offset + 1
-                    : pending.Size.Any(s => s == 0) ? 0
-                    : pending.Offset + pending.Size.Zip(pending.Stride, (s, st) => (s - 1) * st).Sum() + 1;
-                if (needed > source.numel())
-                    throw new InvalidDataException($"a tensor reaches past the end of storage {pending.Storage.Key} (damaged file?).");
-                var tensor = source.as_strided(pending.Size, pending.Stride, pending.Offset).contiguous().clone();
-                return tensor.MoveToOuterDisposeScope();
+                case PendingTensor pending:
+                {
+                    var source = storage(pending.Storage);
+                    var needed = pending.Size.Length == 0 ? pending.Offset + 1
+                        : pending.Size.Any(s => s == 0) ? 0
+                        : pending.Offset + pending.Size.Zip(pending.Stride, (s, st) => (s - 1) * st).Sum() + 1;
+                    if (needed > source.numel())
+                        throw new InvalidDataException($"{path}: a tensor reaches past the end of storage {pending.Storage.Key} (damaged file?).");
+                    // Not memoized: two names for one tensor get a tensor each, as torch.load's copies would be after .clone().
+                    return source.as_strided(pending.Size, pending.Stride, pending.Offset).contiguous().clone().MoveToOuterDisposeScope();
+                }
+                case PyDict dict:
+                    done[dict] = dict;
+                    foreach (var key in dict.Keys.ToList()) dict[key] = Visit(dict[key], depth + 1);
+                    return dict;
+                case List<object?> list:
+                    done[list] = list;
+                    for (var i = 0; i < list.Count; i++) list[i] = Visit(list[i], depth + 1);
+                    return list;
+                case object?[] tuple:
+                {
+                    var copy = new object?[tuple.Length];
+                    done[tuple] = copy;
+                    for (var i = 0; i < tuple.Length; i++) copy[i] = Visit(tuple[i], depth + 1);
+                    return copy;
+                }
+                default:
+                    return value;
             }
-            case PyDict dict:
-                foreach (var key in dict.Keys.ToList()) dict[key] = Materialize(dict[key], storage);
-                return dict;
-            case List<object?> list:
-                for (var i = 0; i < list.Count; i++) list[i] = Materialize(list[i], storage);
-                return list;
-            case object?[] tuple:
-                return tuple.Select(t => Materialize(t, storage)).ToArray();
-            default:
-                return value;
         }
+        return Visit(root, 0);
     }
 
     private static Tensor FromBytes(byte[] data, StorageReference reference, string path)

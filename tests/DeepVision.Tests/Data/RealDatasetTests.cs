@@ -2,16 +2,19 @@ using DeepVision.Data;
 
 namespace DeepVision.Tests.Data;
 
-/// <summary>The loaders on the real datasets in ../shared/datasets: sizes, layouts, labels and known statistics.</summary>
+/// <summary>
+/// The loaders on the real datasets: sizes, layouts, labels and known statistics. The official full files are found
+/// where the helpers look (skipped, with the reason, when absent); the Imagenette sample is the one in datasets/.
+/// </summary>
 public class RealDatasetTests
 {
-    private static string Shared(string name) => RepoPaths.RequireShared("datasets", name);
+    private static string Full(string name) => FullData.Folder(name);
 
-    [Fact]
+    [FullDataFact("mnist")]
     public void Mnist_has_the_official_sizes_and_class_counts()
     {
-        using var train = Datasets.MNIST(train: true, root: Shared("mnist"));
-        using var test = Datasets.MNIST(train: false, root: Shared("mnist"));
+        using var train = Datasets.MNIST(train: true, root: Full("mnist"));
+        using var test = Datasets.MNIST(train: false, root: Full("mnist"));
         Assert.Equal(new long[] { 60000, 1, 28, 28 }, train.Images.shape);
         Assert.Equal(ScalarType.Byte, train.Images.dtype);
         Assert.Equal(ScalarType.Int64, train.Labels.dtype);
@@ -24,20 +27,20 @@ public class RealDatasetTests
         Assert.Equal(0.1307, mean.item<double>(), 4);
     }
 
-    [Fact]
+    [FullDataFact("fashion-mnist")]
     public void Fashion_mnist_is_balanced_with_named_classes()
     {
-        using var train = Datasets.FashionMNIST(train: true, root: Shared("fashion-mnist"));
+        using var train = Datasets.FashionMNIST(train: true, root: Full("fashion-mnist"));
         Assert.Equal(60000, train.Count);
         Assert.All(train.ClassCounts(), c => Assert.Equal(6000, c));
         Assert.Equal("Ankle boot", train.ClassNames[train.Labels[0].item<long>() is var l ? (int)l : 0]);
     }
 
-    [Fact]
+    [FullDataFact("cifar-10")]
     public void Cifar10_parses_fifty_thousand_images_with_the_known_channel_means()
     {
-        using var train = Datasets.CIFAR10(train: true, root: Shared("cifar-10"));
-        using var test = Datasets.CIFAR10(train: false, root: Shared("cifar-10"));
+        using var train = Datasets.CIFAR10(train: true, root: Full("cifar-10"));
+        using var test = Datasets.CIFAR10(train: false, root: Full("cifar-10"));
         Assert.Equal(new long[] { 50000, 3, 32, 32 }, train.Images.shape);
         Assert.Equal(10000, test.Count);
         Assert.All(train.ClassCounts(), c => Assert.Equal(5000, c));
@@ -55,9 +58,9 @@ public class RealDatasetTests
     [Fact]
     public void Imagenette_sample_decodes_to_squares_with_readable_class_names()
     {
-        using var val = Datasets.Imagenette(train: false, size: 64, root: Shared("imagenette-sample"));
-        Assert.Equal(new long[] { 500, 3, 64, 64 }, val.Images.shape);
-        Assert.All(val.ClassCounts(), c => Assert.Equal(50, c));
+        using var val = Datasets.Imagenette(train: false, size: 64, root: RepoPaths.Samples("imagenette-sample"));
+        Assert.Equal(new long[] { 80, 3, 64, 64 }, val.Images.shape);
+        Assert.All(val.ClassCounts(), c => Assert.Equal(8, c));
         Assert.Equal("tench", val.ClassNames[0]);
         Assert.Equal("parachute", val.ClassNames[9]);
         // Real photographs: no image is a constant colour, and the pixel values span the range.
@@ -66,18 +69,18 @@ public class RealDatasetTests
         Assert.Equal(255, val.Images.max().item<byte>());
     }
 
-    [Fact]
+    [FullDataFact("mnist", "cifar-10")]
     public void The_committed_samples_are_the_first_examples_of_the_real_files()
     {
         var samples = Path.Combine(RepoPaths.Root, "datasets");
-        using (var full = Datasets.MNIST(train: true, root: Shared("mnist")))
+        using (var full = Datasets.MNIST(train: true, root: Full("mnist")))
         using (var sample = Datasets.MNIST(train: true, root: samples))
         {
             Assert.Equal(2000, sample.Count);
             Assert.True(sample.Images.IsSame(full.Images[..2000]));
             Assert.True(sample.Labels.IsSame(full.Labels[..2000]));
         }
-        using (var full = Datasets.CIFAR10(train: true, root: Shared("cifar-10")))
+        using (var full = Datasets.CIFAR10(train: true, root: Full("cifar-10")))
         using (var sample = Datasets.CIFAR10(train: true, root: samples))
         {
             Assert.Equal(2000, sample.Count);

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace DeepVision.Tests.Foundation;
 
-/// <summary>build.sh decides from the host's libstdc++ whether to provision a private runtime: test both answers.</summary>
+/// <summary>
+/// build.sh: it decides from the host's libstdc++ whether to provision a private runtime (both answers tested), adds
+/// up the test counts and fails a run with skipped tests when the shared real data is there.
+/// </summary>
 public class BuildScriptTests
 {
     private static (int ExitCode, string Output) RunBuildScript(IDictionary<string, string> env, params string[] args)
@@ -80,5 +83,51 @@ public class BuildScriptTests
         Assert.Equal(2, code);
         Assert.Contains("unknown verb 'frobnicate'", output);
         Assert.Contains("Usage: ./build.sh", output);
+    }
+
+    /// <summary>Runs <paramref name="script"/> in bash after sourcing build.sh (which then only defines its functions).</summary>
+    private static (int ExitCode, string Output) RunFunction(string script, IDictionary<string, string>? env = null)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"source \"{Path.Combine(RepoPaths.Root, "build.sh")}\" && {script}");
+        start.Environment.Remove("DEEPVISION_SHARED");
+        foreach (var (key, value) in env ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000), "bash did not finish in 30 s");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void The_test_summary_adds_up_every_assembly()
+    {
+        using var folder = new TempFolder();
+        var log = Path.Combine(folder.Path, "test.log");
+        File.WriteAllText(log, """
+              Skipped DeepVision.Tests.Data.RealDatasetTests.Mnist_has_the_official_sizes_and_class_counts [1 ms]
+            Passed!  - Failed:     0, Passed:   150, Skipped:     5, Total:   155, Duration: 1 m 8 s - DeepVision.Tests.dll (net10.0)
+            Failed!  - Failed:     2, Passed:  1234, Skipped:     0, Total:  1236, Duration: 3 s - Other.Tests.dll (net10.0)
+            """);
+        var (code, output) = RunFunction($"summarize_test_log '{log}'");
+        Assert.Equal(0, code);
+        Assert.Equal("1384 passed, 2 failed, 5 skipped", output.Trim());
+    }
+
+    [Fact]
+    public void Skips_fail_the_run_only_when_the_shared_real_data_is_there()
+    {
+        var (code, output) = RunFunction("judge_skips '150 passed, 0 failed, 5 skipped'");
+        Assert.Equal(0, code);
+        Assert.Contains("5 tests were skipped", output);
+
+        (code, output) = RunFunction("judge_skips '150 passed, 0 failed, 5 skipped'", new Dictionary<string, string> { ["DEEPVISION_SHARED"] = "/data/shared" });
+        Assert.Equal(1, code);
+        Assert.Contains("no test may be skipped", output);
+
+        (code, output) = RunFunction("judge_skips '155 passed, 0 failed, 0 skipped'", new Dictionary<string, string> { ["DEEPVISION_SHARED"] = "/data/shared" });
+        Assert.Equal(0, code);
+        Assert.Equal("", output.Trim());
     }
 }

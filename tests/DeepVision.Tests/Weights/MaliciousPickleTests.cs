@@ -71,4 +71,82 @@ public class MaliciousPickleTests
         Assert.False(Unpickler.IsAllowed("builtins", "exec"));
         Assert.False(Unpickler.IsAllowed("torch._utils", "_rebuild_from_type_v2")); // can call arbitrary types
     }
+
+    /// <summary>Writes <paramref name="pickle"/> as the data.pkl of a torch.save zip archive.</summary>
+    private static string Zipped(TempFolder folder, byte[] pickle)
+    {
+        var path = Path.Combine(folder.Path, "crafted.pth");
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
+        using var entry = zip.CreateEntry("archive/data.pkl").Open();
+        entry.Write(pickle);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("runs_os_system.pth")]
+    [InlineData("runs_os_system_legacy.pth")]
+    public void A_file_that_torch_save_wrote_with_an_os_system_call_is_refused_before_it_runs(string file)
+    {
+        // tests/data/generate.py saved an object whose __reduce__ is os.system("touch MARKER") (posix.system on Linux).
+        using var folder = new TempFolder();
+        var previous = Environment.CurrentDirectory;
+        try
+        {
+            Environment.CurrentDirectory = folder.Path;
+            var error = Assert.Throws<ForbiddenGlobalException>(() => PyTorchFile.ReadObject(RepoPaths.TestData("untrusted", file)));
+            Assert.Equal("posix.system", $"{error.Module}.{error.Name}");
+            Assert.Contains(file, error.Message);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
+        Assert.False(File.Exists(Path.Combine(folder.Path, "MARKER")), "the payload ran");
+    }
+
+    [Fact]
+    public void A_pickle_nested_100000_deep_is_refused_instead_of_overflowing_the_stack()
+    {
+        // A stack overflow would end the test process (and a learner's kernel); no catch could stop it. The reader
+        // runs here on a thread with a 1 MB stack, smaller than a kernel's, so the bound does not depend on a big stack.
+        var path = RepoPaths.TestData("untrusted", "nested_100000_deep.pth");
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { PyTorchFile.ReadObject(path); }
+            catch (Exception e) { error = e; }
+        }, maxStackSize: 1 << 20);
+        thread.Start();
+        thread.Join();
+        var refused = Assert.IsType<InvalidDataException>(error);
+        Assert.Contains("nested_100000_deep.pth", refused.Message);
+        Assert.Contains($"more than {PyTorchFile.MaxNesting} levels", refused.Message);
+    }
+
+    [Fact]
+    public async Task Shared_references_are_walked_once_not_once_per_path()
+    {
+        // 64 levels of [x, x]: 1.3 KB that stand for 2^64 paths to one tensor. A tree walk would never finish.
+        var path = RepoPaths.TestData("untrusted", "shared_references_2_pow_64.pth");
+        var read = await Task.Run(() => PyTorchFile.ReadObject(path)).WaitAsync(TimeSpan.FromSeconds(30)); // TimeoutException if it hangs
+        var level = Assert.IsType<PyDict>(read)["state"];
+        for (var i = 0; i < 64; i++)
+        {
+            var pair = Assert.IsType<List<object?>>(level);
+            Assert.Same(pair[0], pair[1]);
+            level = pair[0];
+        }
+        Assert.Equal([1L], Assert.IsType<Tensor>(Assert.Single(Assert.IsType<List<object?>>(level))).shape);
+        Assert.Contains("without tensors", Assert.Throws<InvalidDataException>(() => PyTorchFile.ReadStateDict(path)).Message);
+    }
+
+    [Fact]
+    public void A_list_that_contains_itself_reads_without_looping()
+    {
+        using var folder = new TempFolder();
+        // PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP: l = []; l.append(l)
+        var path = Zipped(folder, [0x80, 0x02, (byte)']', (byte)'q', 0, (byte)'h', 0, (byte)'a', (byte)'.']);
+        var list = Assert.IsType<List<object?>>(PyTorchFile.ReadObject(path));
+        Assert.Same(list, Assert.Single(list));
+    }
 }

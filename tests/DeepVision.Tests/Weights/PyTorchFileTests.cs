@@ -6,13 +6,13 @@ using DeepVision.Weights;
 namespace DeepVision.Tests.Weights;
 
 /// <summary>
-/// The torch.save reader against real PyTorch files: ../shared/fixtures/pytorch/checkpoints (written by PyTorch,
-/// described in its expected.json) and the TorchSharp.PyBridge test files (described independently by Python's own
-/// pickle module, Reference/describe_pickles.py).
+/// The torch.save reader against real PyTorch files: tests/data/pytorch (written by PyTorch through
+/// tests/data/generate.py, described in its expected.json) and the TorchSharp.PyBridge test files in tests/data/pybridge
+/// (described independently by Python's own pickle module, tests/data/pybridge/describe.py).
 /// </summary>
 public class PyTorchFileTests
 {
-    private static string Checkpoints(string file) => RepoPaths.RequireShared("fixtures", "pytorch", "checkpoints", file);
+    private static string Checkpoints(string file) => RepoPaths.TestData("pytorch", file);
 
     private static JsonObject Expected() => JsonNode.Parse(File.ReadAllText(Checkpoints("expected.json")))!.AsObject();
 
@@ -101,13 +101,13 @@ public class PyTorchFileTests
     public static TheoryData<string> PyBridgeFiles() => new(Reference().Select(e => e.Key));
 
     private static JsonObject Reference() =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "DeepVision.Tests", "Weights", "Reference", "pybridge-expected.json")))!.AsObject();
+        JsonNode.Parse(File.ReadAllText(RepoPaths.TestData("pybridge", "expected.json")))!.AsObject();
 
     [Theory]
     [MemberData(nameof(PyBridgeFiles))]
     public void PyBridge_files_read_as_pythons_pickle_reads_them(string file)
     {
-        var path = RepoPaths.RequireShared("fixtures", "pytorch", "torchsharp-pybridge", file);
+        var path = RepoPaths.TestData("pybridge", file);
         var ours = PyTorchFile.ReadObject(path);
         AssertSame(Reference()[file]!, ours, file);
         if (file.Contains("optimizers"))
@@ -131,7 +131,7 @@ public class PyTorchFileTests
         var error = Assert.Throws<InvalidDataException>(() => PyTorchFile.ReadStateDict(truncated));
         Assert.Contains("truncated.pth", error.Message);
 
-        var tensorsOnly = RepoPaths.RequireShared("fixtures", "pytorch", "safetensors-samples", "f.safetensors");
+        var tensorsOnly = RepoPaths.TestData("safetensors-samples", "f.safetensors");
         Assert.Contains("SafeTensors.Read", Assert.Throws<InvalidDataException>(() => PyTorchFile.ReadStateDict(tensorsOnly)).Message);
     }
 

@@ -6,10 +6,10 @@ using DeepVision.Weights;
 
 namespace DeepVision.Tests.Weights;
 
-/// <summary>The safetensors reader and writer against the safetensors project's own sample files.</summary>
+/// <summary>The safetensors reader and writer against the safetensors project's own sample files (tests/data/safetensors-samples).</summary>
 public class SafeTensorsTests
 {
-    private static string Sample(string file) => RepoPaths.RequireShared("fixtures", "pytorch", "safetensors-samples", file);
+    private static string Sample(string file) => RepoPaths.TestData("safetensors-samples", file);
 
     // Each sample holds [-3, -2, -1, 0, 1, 2] in its dtype; the unsigned ones wrap around (253, 254, 255, 0, 1, 2).
     public static TheoryData<string, ScalarType, double[]> Samples() => new()
@@ -43,10 +43,10 @@ public class SafeTensorsTests
     [Fact]
     public void PyBridge_safetensors_files_read()
     {
-        var module = SafeTensors.Read(RepoPaths.RequireShared("fixtures", "pytorch", "torchsharp-pybridge", "pickled_modules", "module_load.safetensors"));
+        var module = SafeTensors.Read(RepoPaths.TestData("pybridge", "pickled_modules", "module_load.safetensors"));
         Assert.Equal([2L, 5], module["lin1.weight"].shape);
         Assert.Equal([2L, 2], module["lin2.weight"].shape);
-        var tensors = SafeTensors.Read(RepoPaths.RequireShared("fixtures", "pytorch", "torchsharp-pybridge", "pickled_tensors", "tensors.safetensors"));
+        var tensors = SafeTensors.Read(RepoPaths.TestData("pybridge", "pickled_tensors", "tensors.safetensors"));
         Assert.Equal([1L, 2, 3, 4, 5, 6], tensors["arr"].data<long>().ToArray());
         Assert.Equal([2L, 3], tensors["arr_2d"].shape);
         Assert.Equal([1L, 2, 3, 4, 5, 6], tensors["arr_2d"].flatten().data<long>().ToArray());

@@ -1,7 +1,7 @@
-"""Describes the TorchSharp.PyBridge fixtures (../shared/fixtures/pytorch/torchsharp-pybridge) with Python's own
+"""Describes the TorchSharp.PyBridge test files beside this script with Python's own
 pickle module and the standard library only (no torch, no numpy), as an independent reference for our reader.
 Every tensor is summarized by shape and exact values; other values are kept as they are.
-Run from the repository root: python3 tests/DeepVision.Tests/Weights/Reference/describe_pickles.py > tests/DeepVision.Tests/Weights/Reference/pybridge-expected.json"""
+Run from the repository root: python3 tests/data/pybridge/describe.py > tests/data/pybridge/expected.json"""
 import array, collections, glob, json, os, pickle, sys, zipfile
 
 TYPECODES = {"FloatStorage": "f", "DoubleStorage": "d", "LongStorage": "q", "IntStorage": "i", "ByteStorage": "B"}
@@ -45,7 +45,7 @@ def describe(path):
 
     return plain(Reader(archive.open(f"{prefix}/data.pkl")).load())
 
-root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "shared", "fixtures", "pytorch", "torchsharp-pybridge")
+root = os.path.dirname(os.path.abspath(__file__))
 result = {}
 for path in sorted(glob.glob(os.path.join(root, "*", "*"))):
     if zipfile.is_zipfile(path):
