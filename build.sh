@@ -259,23 +259,29 @@ verb_doctor() {
   else
     echo "runtime:             system"
   fi
+  local warning
+  warning="$(system_libtorch_warning)"
+  echo "system libtorch:     ${warning:-none on the library path (good: TorchSharp uses its own)}"
   if [[ "${1:-}" == "--provision" ]]; then
     use_dotnet
     echo "dotnet in use:       $(command -v dotnet) ($(dotnet --version))"
   fi
 }
 
-# Prints "N passed, N failed, N skipped" from dotnet test's per-assembly summaries.
+# Prints "N passed, N failed, N skipped" from dotnet test's per-assembly summaries: the one-line form of minimal
+# verbosity ("Passed!  - Failed: 0, Passed: 150, Skipped: 0, ...") or the block of normal verbosity ("Total tests: 155"
+# followed by "Passed: 150", "Failed: ..." and "Skipped: 5" lines).
 summarize_test_log() {
   awk '
+    function count(label,   v) { v = $0; sub(".*" label ": +", "", v); sub(/[^0-9].*/, "", v); return v + 0 }
     /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
-      for (i = 1; i <= NF; i++) {
-        if ($i == "Failed:") { v = $(i+1); gsub(/,/, "", v); failed += v }
-        if ($i == "Passed:") { v = $(i+1); gsub(/,/, "", v); passed += v }
-        if ($i == "Skipped:") { v = $(i+1); gsub(/,/, "", v); skipped += v }
-      }
-      seen = 1
+      failed += count("Failed"); passed += count("Passed"); skipped += count("Skipped"); seen = 1; next
     }
+    /^Total tests: +[0-9]+/ { block = 1; seen = 1; next }
+    block && /^ +Passed: +[0-9]+/ { passed += count("Passed"); next }
+    block && /^ +Failed: +[0-9]+/ { failed += count("Failed"); next }
+    block && /^ +Skipped: +[0-9]+/ { skipped += count("Skipped"); next }
+    block && /^ +Total time:/ { block = 0 }
     END { if (seen) printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
   ' "$1"
 }
@@ -287,7 +293,7 @@ judge_skips() {
   local skipped
   skipped="$(echo "$1" | awk '{ print $5 }')"
   [[ "$skipped" -gt 0 ]] || return 0
-  log "$skipped tests were skipped; each says why above (Skipped ... lines)"
+  log "$skipped tests were skipped; each says why above (the line under its [SKIP])"
   if [[ -n "${DEEPVISION_SHARED:-}" ]]; then
     echo "the shared real data is at $DEEPVISION_SHARED, so no test may be skipped: the run fails"
     return 1
@@ -309,8 +315,19 @@ verb_build() {
   build_all
 }
 
+# A system-wide libtorch_cpu.so (Debian's libtorch-dev, recommended by python3-torch) is found by TorchSharp's first,
+# by-name load in a notebook kernel, before its own libtorch, and every TorchSharp call then fails. Prints the fix.
+system_libtorch_warning() {
+  local found
+  found="$(ldconfig -p 2>/dev/null | awk '$1 == "libtorch_cpu.so" { print $NF; exit }')"
+  [[ -z "$found" || ! -e "$found" ]] || echo "a system libtorch ($found, from $(dpkg -S "$found" 2>/dev/null | cut -d: -f1 || echo 'another package')) is on the library path: TorchSharp in notebook kernels loads it instead of its own and fails. Remove it (Debian: sudo apt-get remove libtorch-dev; python3-torch keeps working)."
+}
+
 # The notebook step: tools/notebooks.cs runs dotnet-repl on each notebook (the source is never written).
 run_notebooks() {
+  local warning
+  warning="$(system_libtorch_warning)"
+  [[ -z "$warning" ]] || log "warning: $warning"
   (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run "$@")
 }
 
@@ -321,7 +338,8 @@ verb_test() {
   local log_file status=0 notebooks_status=0 jupyter_status=0
   mkdir -p "$REPO_ROOT/artifacts"
   log_file="$REPO_ROOT/artifacts/test.log"
-  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo 2>&1 | tee "$log_file" || status=$?
+  # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it.
+  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log_file" || status=$?
   local summary skip_failure
   summary="$(summarize_test_log "$log_file")"
   if [[ -z "$summary" ]]; then

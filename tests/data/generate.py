@@ -1,6 +1,7 @@
 """Writes the PyTorch-made test data under tests/data/ with real PyTorch and torchvision.
 
-Needs Debian's python3-torch and python3-torchvision (sudo apt install python3-torch python3-torchvision); the tests
+Needs Debian's python3-torch and python3-torchvision (sudo apt-get install --no-install-recommends python3-torch
+python3-torchvision: the recommended libtorch-dev breaks TorchSharp in notebook kernels, see README.md); the tests
 never need them. Run from anywhere:  python3 tests/data/generate.py
 Every file is rewritten; tests/data/README.md says what each one is for and which versions made the committed copies.
 

@@ -113,6 +113,28 @@ public class BuildScriptTests
         var (code, output) = RunFunction($"summarize_test_log '{log}'");
         Assert.Equal(0, code);
         Assert.Equal("1384 passed, 2 failed, 5 skipped", output.Trim());
+
+        // Normal verbosity ends each run with a block instead.
+        File.WriteAllText(log, """
+              Passed DeepVision.Tests.Data.RealDatasetTests.The_manifest_matches_the_committed_files [28 ms]
+              Skipped DeepVision.Tests.Data.RealDatasetTests.Mnist_has_the_official_sizes_and_class_counts [1 ms]
+
+            Test Run Successful.
+            Total tests: 155
+                 Passed: 150
+                Skipped: 5
+             Total time: 1.0388 Minutes
+            Total tests: 3
+                 Passed: 1
+                 Failed: 2
+             Total time: 2 Seconds
+            """);
+        (code, output) = RunFunction($"summarize_test_log '{log}'");
+        Assert.Equal(0, code);
+        Assert.Equal("151 passed, 2 failed, 5 skipped", output.Trim());
+
+        File.WriteAllText(log, "Build FAILED.\n");
+        Assert.Equal("", RunFunction($"summarize_test_log '{log}'").Output.Trim());
     }
 
     [Fact]
@@ -129,5 +151,31 @@ public class BuildScriptTests
         (code, output) = RunFunction("judge_skips '155 passed, 0 failed, 0 skipped'", new Dictionary<string, string> { ["DEEPVISION_SHARED"] = "/data/shared" });
         Assert.Equal(0, code);
         Assert.Equal("", output.Trim());
+    }
+
+    [Fact]
+    public void A_system_libtorch_on_the_library_path_is_named_with_its_fix()
+    {
+        using var bin = new TempFolder();
+        void Fake(string name, string output)
+        {
+            var path = Path.Combine(bin.Path, name);
+            File.WriteAllText(path, $"#!/bin/sh\necho '{output}'\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var env = new Dictionary<string, string> { ["PATH"] = $"{bin.Path}:/usr/bin:/bin" };
+        Fake("ldconfig", "\tlibtorch_cpu.so.1.13 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13");
+        Assert.Equal("", RunFunction("system_libtorch_warning", env).Output.Trim()); // versioned only: dlopen("libtorch_cpu.so") misses it
+
+        var library = Path.Combine(bin.Path, "libtorch_cpu.so");
+        Fake("ldconfig", $"\tlibtorch_cpu.so (libc6,x86-64) => {library}");
+        Fake("dpkg", $"libtorch-dev: {library}");
+        Assert.Equal("", RunFunction("system_libtorch_warning", env).Output.Trim()); // a stale cache entry: the file is gone
+
+        File.WriteAllText(library, "");
+        var (code, output) = RunFunction("system_libtorch_warning", env);
+        Assert.Equal(0, code);
+        Assert.Contains($"{library}, from libtorch-dev", output);
+        Assert.Contains("sudo apt-get remove libtorch-dev", output);
     }
 }
