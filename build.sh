@@ -12,9 +12,9 @@
 #   ./build.sh doctor                                what this machine has: .NET, libstdc++, the runtime in use
 #
 # TorchSharp 0.107.0's native library needs libstdc++ with GLIBCXX_3.4.32 (GCC 13+). On hosts that lack it
-# (Debian 12, Ubuntu 22.04) this script provisions, without root and without touching the system, a private copy
-# of the .NET root whose `dotnet` host loads Debian 13's libc and libstdc++ (see ../shared/docs/PLATFORM.md).
-# It lives in .cache/ (git-ignored) and is reused by later runs.
+# (Debian 12, Ubuntu 22.04) tools/private-runtime.sh provisions, without root and without touching the system, a
+# private copy of the .NET root whose `dotnet` host loads Debian 13's libc and libstdc++, in .cache/ (git-ignored),
+# reused by later runs.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -76,134 +76,9 @@ Environment:
 EOF
 }
 
-# ---------------------------------------------------------------------------------------------------------------
-# Runtime detection and provisioning
-# ---------------------------------------------------------------------------------------------------------------
-
-# Prints the path of the libstdc++.so.6 the dynamic loader would use, or nothing.
-host_libstdcxx() {
-  if [[ -n "${DEEPVISION_LIBSTDCXX:-}" ]]; then
-    printf '%s\n' "$DEEPVISION_LIBSTDCXX"
-    return
-  fi
-  local ldconfig_bin path
-  for ldconfig_bin in ldconfig /sbin/ldconfig /usr/sbin/ldconfig; do
-    if command -v "$ldconfig_bin" >/dev/null 2>&1; then
-      path="$("$ldconfig_bin" -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 /{print $NF; exit}')"
-      if [[ -n "$path" ]]; then printf '%s\n' "$path"; return; fi
-    fi
-  done
-  for path in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 /usr/lib/libstdc++.so.6; do
-    if [[ -e "$path" ]]; then printf '%s\n' "$path"; return; fi
-  done
-}
-
-# Succeeds when the host can load TorchSharp's native library with its own libstdc++.
-host_libstdcxx_is_new_enough() {
-  local lib
-  lib="$(host_libstdcxx)"
-  [[ -n "$lib" && -r "$lib" ]] || return 1
-  grep -q -a "$REQUIRED_GLIBCXX" "$lib"
-}
-
-needs_private_runtime() {
-  [[ "$(uname -s)" == "Linux" ]] || return 1
-  ! host_libstdcxx_is_new_enough
-}
-
-system_dotnet_root() {
-  local dotnet_bin
-  dotnet_bin="$(command -v dotnet)" || die "the .NET SDK is not installed: install .NET SDK 10.0.100 or later (https://dot.net), then run this again."
-  dirname "$(readlink -f "$dotnet_bin")"
-}
-
-# The Debian mirror the machine's apt already uses (no host name is written into the repository).
-debian_mirror() {
-  if [[ -n "${DEEPVISION_DEBIAN_MIRROR:-}" ]]; then printf '%s\n' "$DEEPVISION_DEBIAN_MIRROR"; return; fi
-  local files=() f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -r "$f" ]] && files+=("$f")
-  done
-  [[ ${#files[@]} -gt 0 ]] || return 1
-  # deb822 "URIs: <url>" lines and one-line "deb [opts] <url> <suite> ..." entries; keep the main archive, not security.
-  awk '
-    /^[[:space:]]*URIs:/ { for (i = 2; i <= NF; i++) print $i }
-    /^[[:space:]]*deb[[:space:]]/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }
-  ' "${files[@]}" | grep -E '/debian/?$' | grep -v -- '-security' | head -n 1
-}
-
-provision_failure() {
-  die "$1
-TorchSharp 0.107.0 needs libstdc++ with $REQUIRED_GLIBCXX (GCC 13 or later); this host's libstdc++ ($(host_libstdcxx || true)) lacks it.
-Distributions that have it: Ubuntu 24.04+, Debian 13+, Fedora 39+ (and Windows or macOS).
-On Debian 12 this script fixes it by itself with apt-get and dpkg-deb (no root needed); on other distributions,
-use one of the above or set DEEPVISION_DEBIAN_MIRROR to a Debian mirror that carries 'trixie'."
-}
-
-# Builds $RUNTIME_DIR/dotnet: a hard-linked copy of the .NET root whose host uses Debian 13's libc and libstdc++.
-provision_private_runtime() {
-  local source_root stamp_text
-  source_root="$(system_dotnet_root)"
-  stamp_text="source=$source_root sdk=$(ls "$source_root/sdk" 2>/dev/null | tr '\n' ' ') host=$(stat -c %Y "$source_root/dotnet")"
-  if [[ -x "$RUNTIME_DIR/dotnet/dotnet" && -f "$RUNTIME_DIR/stamp" && "$(cat "$RUNTIME_DIR/stamp")" == "$stamp_text" ]]; then
-    return 0
-  fi
-
-  command -v apt-get >/dev/null 2>&1 || provision_failure "apt-get is not available, so the private runtime cannot be fetched."
-  command -v dpkg-deb >/dev/null 2>&1 || provision_failure "dpkg-deb is not available, so the private runtime cannot be unpacked."
-  local mirror
-  mirror="$(debian_mirror)" || true
-  [[ -n "$mirror" ]] || provision_failure "no Debian mirror was found in the apt configuration."
-
-  log "host libstdc++ lacks $REQUIRED_GLIBCXX: provisioning a private .NET runtime in $RUNTIME_DIR (once)"
-  local work="$CACHE_DIR/runtime.tmp.$$"
-  rm -rf "$work"
-  mkdir -p "$work/apt/lists/partial" "$work/apt/archives/partial" "$work/sysroot"
-  trap 'rm -rf "$work"' EXIT
-  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' "$mirror" > "$work/apt/sources.list"
-  local apt_opts=(
-    -o "Dir::Etc::SourceList=$work/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache::archives=$work/apt/archives"
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -qq
-  )
-  apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1 \
-    || provision_failure "apt-get could not read Debian 13 ('trixie') from $mirror: $(tail -n 3 "$work/apt.log")"
-  (cd "$work/apt/archives" && apt-get "${apt_opts[@]}" download libc6 libstdc++6 libgcc-s1 patchelf) >>"$work/apt.log" 2>&1 \
-    || provision_failure "apt-get could not download libc6, libstdc++6, libgcc-s1 and patchelf: $(tail -n 3 "$work/apt.log")"
-  local deb
-  for deb in "$work"/apt/archives/*.deb; do dpkg-deb -x "$deb" "$work/sysroot"; done
-
-  local libdir="$work/sysroot/usr/lib/x86_64-linux-gnu"
-  local loader="$libdir/ld-linux-x86-64.so.2"
-  [[ -x "$loader" ]] || provision_failure "the Debian 13 loader was not found in the downloaded libc6."
-  # Hard links (not symlinks): MSBuild and vstest find the host through the runtime's real location.
-  if ! cp -al "$source_root" "$work/dotnet" 2>/dev/null; then
-    log "hard links across file systems are impossible here; copying the .NET root instead"
-    rm -rf "$work/dotnet"
-    cp -a "$source_root" "$work/dotnet"
-  fi
-  # Replace only the host by a real, patched copy; patchelf itself runs on the new libc.
-  rm "$work/dotnet/dotnet"
-  cp "$source_root/dotnet" "$work/dotnet/dotnet"
-
-  # Final location is fixed now, so the paths written into the host point at it.
-  rm -rf "$RUNTIME_DIR"
-  mkdir -p "$RUNTIME_DIR"
-  mv "$work/sysroot" "$RUNTIME_DIR/sysroot"
-  mv "$work/dotnet" "$RUNTIME_DIR/dotnet.tmp"
-  libdir="$RUNTIME_DIR/sysroot/usr/lib/x86_64-linux-gnu"
-  loader="$libdir/ld-linux-x86-64.so.2"
-  "$loader" --library-path "$libdir" "$RUNTIME_DIR/sysroot/usr/bin/patchelf" \
-    --set-interpreter "$loader" --force-rpath --set-rpath "$libdir" "$RUNTIME_DIR/dotnet.tmp/dotnet" \
-    || provision_failure "patchelf could not patch the dotnet host."
-  "$RUNTIME_DIR/dotnet.tmp/dotnet" --version >/dev/null 2>&1 \
-    || provision_failure "the patched dotnet host does not start."
-  mv "$RUNTIME_DIR/dotnet.tmp" "$RUNTIME_DIR/dotnet"
-  printf '%s' "$stamp_text" > "$RUNTIME_DIR/stamp"
-  rm -rf "$work"
-  trap - EXIT
-  log "private runtime ready: $RUNTIME_DIR/dotnet"
-}
+# The libstdc++ fix for TorchSharp on Debian 12 / Ubuntu 22.04 (detection and the private runtime).
+# shellcheck source=tools/private-runtime.sh
+source "$REPO_ROOT/tools/private-runtime.sh"
 
 # Puts the right dotnet first on PATH for every later step.
 use_dotnet() {
@@ -308,6 +183,25 @@ build_all() {
   dotnet build "$SOLUTION" -c "$CONFIGURATION" --no-restore --nologo
   (cd "$REPO_ROOT" && dotnet build "$NOTEBOOK_TOOL" --nologo -v quiet -clp:NoSummary)
   (cd "$REPO_ROOT" && dotnet build "$DATA_TOOL" --nologo -v quiet -clp:NoSummary)
+  refresh_helpers_package
+}
+
+# The build packs the helpers as artifacts/packages/DeepVision.<version>.nupkg (the notebooks' `#r "nuget: DeepVision,
+# <version>"`). NuGet caches a package by id and version and never looks at a rebuilt one again, so when the cached
+# copy's assembly or dependencies differ from the new package's, the cached copy is removed and the next kernel
+# restores the new one. (The .nupkg itself differs at every pack, by its file times, so its bytes prove nothing.)
+refresh_helpers_package() {
+  local version package cached
+  version="$(sed -n 's:.*<DeepVisionVersion>\(.*\)</DeepVisionVersion>.*:\1:p' "$REPO_ROOT/Directory.Packages.props")"
+  package="$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg"
+  [[ -f "$package" ]] || die "the build did not pack the helpers into $package"
+  cached="${NUGET_PACKAGES:-$HOME/.nuget/packages}/deepvision/$version"
+  [[ -d "$cached" ]] || return 0
+  if ! unzip -p "$package" lib/net10.0/DeepVision.dll | cmp -s - "$cached/lib/net10.0/DeepVision.dll" \
+    || ! unzip -p "$package" DeepVision.nuspec | cmp -s - "$cached/deepvision.nuspec"; then
+    rm -rf "$cached"
+    log "helpers changed: removed the cached DeepVision $version so that kernels restore the new package"
+  fi
 }
 
 verb_build() {

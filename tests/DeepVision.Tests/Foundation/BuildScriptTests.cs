@@ -178,4 +178,26 @@ public class BuildScriptTests
         Assert.Contains($"{library}, from libtorch-dev", output);
         Assert.Contains("sudo apt-get remove libtorch-dev", output);
     }
+
+    [Fact]
+    public void The_private_runtime_on_PATH_is_not_taken_for_the_installed_one()
+    {
+        // The README puts the private runtime first on PATH for VS Code; provisioning must still copy the real SDK.
+        using var root = new TempFolder();
+        string FakeDotnet(string folder)
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, "dotnet");
+            File.WriteAllText(path, "#!/bin/sh\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return folder;
+        }
+        var cache = Path.Combine(root.Path, "cache");
+        var privateRoot = FakeDotnet(Path.Combine(cache, "runtime", "dotnet"));
+        var installed = FakeDotnet(Path.Combine(root.Path, "sdk"));
+        var env = new Dictionary<string, string> { ["DEEPVISION_BUILD_CACHE"] = cache, ["PATH"] = $"{privateRoot}:{installed}:/usr/bin:/bin" };
+        var (code, output) = RunFunction("system_dotnet_root", env);
+        Assert.Equal(0, code);
+        Assert.Equal(installed, output.Trim());
+    }
 }

@@ -27,9 +27,10 @@ public class CourseNotebookTests
     [Fact]
     public void Every_nuget_reference_in_the_notebooks_names_the_central_version()
     {
-        var central = XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props"))
-            .Descendants("PackageVersion")
+        var props = XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props"));
+        var central = props.Descendants("PackageVersion")
             .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.OrdinalIgnoreCase);
+        central["DeepVision"] = props.Descendants("DeepVisionVersion").Single().Value; // the helpers package itself
         var references = 0;
         foreach (var name in NotebookNames())
         {
@@ -58,6 +59,10 @@ public class CourseNotebookTests
         Assert.StartsWith("# ", notebook.Cells[0].Source);
         Assert.Single(notebook.Cells, c => c.IsCode && c.HasTag("parameters"));
         Assert.NotNull(notebook.Root["metadata"]!["deepvision"]?["profiles"]?["quick"]);
+        // The first code cell references the runtime and the helpers package, nothing by path.
+        var references = Regex.Matches(notebook.Cells.First(c => c.IsCode).Source, "^#r .*$", RegexOptions.Multiline).Select(m => m.Value).ToList();
+        Assert.Equal(["#r \"nuget: TorchSharp-cpu, ", "#r \"nuget: DeepVision, "], references.Select(r => r[..(r.IndexOf(',') + 2)]));
+        Assert.DoesNotContain(notebook.Cells, c => c.IsCode && Regex.IsMatch(c.Source, "^#r \"(?!nuget:)", RegexOptions.Multiline));
         var last = notebook.Cells[^1];
         Assert.Equal("markdown", last.CellType);
         Assert.Contains("## Summary", last.Source);

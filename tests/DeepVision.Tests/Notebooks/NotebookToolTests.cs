@@ -130,9 +130,10 @@ public class NotebookToolTests
             Cell("code", "Console.WriteLine($\"Result: {label} {epochs} {rate} {fast}\");"),
             Cell("code", "var live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < 5; i++) live.Update($\"step {i}\");\nlive.Finish(\"all 5 steps done\");"),
         ], new JsonObject { ["quick"] = new JsonObject { ["epochs"] = 2, ["rate"] = 0.5, ["label"] = "quick \"q\"", ["fast"] = true } });
-        // The helpers DLL for the live display, referenced the way the course's notebooks reference it.
+        // The helpers package for the live display, referenced the way the course's notebooks reference it.
+        var version = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props")).Descendants("DeepVisionVersion").Single().Value;
         var cells = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
-        cells["cells"]!.AsArray()[4]!["source"] = "#r \"../artifacts/helpers/DeepVision.dll\"\n" + (string)cells["cells"]![4]!["source"]!;
+        cells["cells"]!.AsArray()[4]!["source"] = $"#r \"nuget: DeepVision, {version}\"\n" + (string)cells["cells"]![4]!["source"]!;
         File.WriteAllText(source, cells.ToJsonString());
         var before = File.ReadAllBytes(source);
         var outDir = Path.Combine(folder.Path, "out");
