@@ -33,10 +33,21 @@ public class NotebookToolTests
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
-    private static JsonObject Cell(string type, string source, JsonArray? outputs = null, params string[] tags) => new()
+    /// <summary>A cell with the metadata Polyglot Notebooks writes: code cells name their kernel (dotnet-repl restores
+    /// `#r "nuget: …"` only in cells that do).</summary>
+    private static JsonObject Cell(string type, string source, JsonArray? outputs = null, params string[] tags)
+    {
+        var metadata = type == "code"
+            ? new JsonObject { ["dotnet_interactive"] = new JsonObject { ["language"] = "csharp" }, ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" } }
+            : new JsonObject();
+        if (tags.Length > 0) metadata["tags"] = new JsonArray(tags.Select(t => (JsonNode?)t).ToArray());
+        return NewCell(type, source, outputs, metadata);
+    }
+
+    private static JsonObject NewCell(string type, string source, JsonArray? outputs, JsonObject metadata) => new()
     {
         ["cell_type"] = type,
-        ["metadata"] = tags.Length == 0 ? new JsonObject() : new JsonObject { ["tags"] = new JsonArray(tags.Select(t => (JsonNode?)t).ToArray()) },
+        ["metadata"] = metadata,
         ["source"] = source,
         ["execution_count"] = null,
         ["outputs"] = type == "code" ? outputs ?? [] : null,
@@ -130,10 +141,11 @@ public class NotebookToolTests
             Cell("code", "Console.WriteLine($\"Result: {label} {epochs} {rate} {fast}\");"),
             Cell("code", "var live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < 5; i++) live.Update($\"step {i}\");\nlive.Finish(\"all 5 steps done\");"),
         ], new JsonObject { ["quick"] = new JsonObject { ["epochs"] = 2, ["rate"] = 0.5, ["label"] = "quick \"q\"", ["fast"] = true } });
-        // The helpers package for the live display, referenced the way the course's notebooks reference it.
+        // The helpers package for the live display, referenced the way the course's notebooks reference it, before any
+        // other code runs (the kernel accepts `#r "nuget: …"` only then).
         var version = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props")).Descendants("DeepVisionVersion").Single().Value;
         var cells = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
-        cells["cells"]!.AsArray()[4]!["source"] = $"#r \"nuget: DeepVision, {version}\"\n" + (string)cells["cells"]![4]!["source"]!;
+        cells["cells"]!.AsArray()[1]!["source"] = $"#r \"nuget: DeepVision, {version}\"\n" + (string)cells["cells"]![1]!["source"]!;
         File.WriteAllText(source, cells.ToJsonString());
         var before = File.ReadAllBytes(source);
         var outDir = Path.Combine(folder.Path, "out");
