@@ -9,10 +9,10 @@ namespace DeepVision.Models;
 /// and ReLU) and 2x2 max pooling, at <c>width</c>, 2 x <c>width</c> and 4 x <c>width</c> channels, then dropout and
 /// one linear layer from the 4x4 feature maps. Small enough to train on a CPU: 0.29M parameters at width 32.
 /// </summary>
-public sealed class CifarNet : ImageClassifier
+public sealed class CifarNet : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> features;
-    private Module<Tensor, Tensor> classifier;
+    private readonly Module<Tensor, Tensor> classifier;
 
     /// <summary>Builds the network for 32x32 RGB images.</summary>
     public CifarNet(int numClasses = 10, int width = 32, double dropout = 0.2) : base(nameof(CifarNet))
@@ -32,12 +32,6 @@ public sealed class CifarNet : ImageClassifier
         classifier = Sequential(("0", Flatten()), ("1", Dropout(dropout)), ("2", Linear(channels * 4 * 4, numClasses)));
         RegisterComponents();
     }
-
-    /// <inheritdoc />
-    public override string HeadName => "classifier";
-
-    /// <inheritdoc />
-    public override Module<Tensor, Tensor> Head { get => classifier; set => classifier = SwapHead(classifier, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

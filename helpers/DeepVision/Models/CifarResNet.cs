@@ -11,10 +11,10 @@ namespace DeepVision.Models;
 /// pads with zero channels (the paper's option A), so shortcuts add no parameters. Without <c>residual</c>, the same
 /// network has no skip connections: the "plain" baseline of the paper.
 /// </summary>
-public sealed class CifarResNet : ImageClassifier
+public sealed class CifarResNet : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> conv1, bn1, relu, layer1, layer2, layer3, avgpool;
-    private Module<Tensor, Tensor> fc;
+    private readonly Module<Tensor, Tensor> fc;
 
     /// <summary>Builds a CIFAR ResNet of <paramref name="depth"/> layers (6n + 2).</summary>
     public CifarResNet(int depth = 20, int numClasses = 10, bool residual = true) : base(residual ? $"ResNet{depth}" : $"Plain{depth}")
@@ -32,7 +32,7 @@ public sealed class CifarResNet : ImageClassifier
                 Module<Tensor, Tensor>? downsample = null;
                 if (i == 0 && (s != 1 || inplanes != planes))
                     downsample = new ZeroPadShortcut(s, planes - inplanes);
-                stage.Add((i.ToString(), new ResNet.BasicBlock(inplanes, planes, s, downsample, residual)));
+                stage.Add((i.ToString(), new BasicBlock(inplanes, planes, s, downsample, residual)));
                 inplanes = planes;
             }
             return Sequential(stage);
@@ -47,12 +47,6 @@ public sealed class CifarResNet : ImageClassifier
         fc = Linear(64, numClasses);
         RegisterComponents();
     }
-
-    /// <inheritdoc />
-    public override string HeadName => "fc";
-
-    /// <inheritdoc />
-    public override Module<Tensor, Tensor> Head { get => fc; set => fc = SwapHead(fc, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
@@ -83,6 +77,41 @@ public sealed class CifarResNet : ImageClassifier
             var subsampled = x[.., .., TensorIndex.Slice(null, null, _stride), TensorIndex.Slice(null, null, _stride)];
             var half = _extraChannels / 2;
             return nn.functional.pad(subsampled, [0, 0, 0, 0, half, _extraChannels - half]).MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>Two 3x3 convolutions and a skip connection (ResNet-18 and 34).</summary>
+    public sealed class BasicBlock : Module<Tensor, Tensor>
+    {
+        private readonly Module<Tensor, Tensor> conv1, bn1, relu, conv2, bn2;
+        private readonly Module<Tensor, Tensor>? downsample;
+
+        private readonly bool _residual;
+
+        /// <summary>
+        /// A block from <paramref name="inplanes"/> to <paramref name="planes"/> channels; without
+        /// <paramref name="residual"/>, the skip connection is left out (a "plain" block, for comparison).
+        /// </summary>
+        public BasicBlock(int inplanes, int planes, int stride, Module<Tensor, Tensor>? downsample, bool residual = true) : base(nameof(BasicBlock))
+        {
+            _residual = residual;
+            conv1 = Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
+            bn1 = BatchNorm2d(planes);
+            relu = ReLU(inplace: true);
+            conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+            bn2 = BatchNorm2d(planes);
+            this.downsample = downsample;
+            RegisterComponents();
+        }
+
+        /// <inheritdoc />
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = torch.NewDisposeScope();
+            var y = bn2.call(conv2.call(relu.call(bn1.call(conv1.call(x)))));
+            if (!_residual) return relu.call(y).MoveToOuterDisposeScope();
+            var identity = downsample is null ? x : downsample.call(x);
+            return relu.call(y + identity).MoveToOuterDisposeScope();
         }
     }
 }

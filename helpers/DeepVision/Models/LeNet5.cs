@@ -10,10 +10,10 @@ namespace DeepVision.Models;
 /// need none). With <c>batchNorm</c>, a BatchNorm2d follows the second convolution. Names: <c>features.*</c>,
 /// <c>classifier.*</c>, as a PyTorch <c>nn.Sequential</c> model would have them.
 /// </summary>
-public sealed class LeNet5 : ImageClassifier
+public sealed class LeNet5 : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> features;
-    private Module<Tensor, Tensor> classifier;
+    private readonly Module<Tensor, Tensor> classifier;
 
     /// <summary>Builds LeNet-5 for <paramref name="numClasses"/> classes and <paramref name="inChannels"/>-channel images.</summary>
     public LeNet5(int numClasses = 10, bool batchNorm = false, int inChannels = 1) : base(nameof(LeNet5))
@@ -25,12 +25,6 @@ public sealed class LeNet5 : ImageClassifier
         classifier = Sequential(("0", Flatten()), ("1", Linear(16 * 5 * 5, 120)), ("2", ReLU()), ("3", Linear(120, 84)), ("4", ReLU()), ("5", Linear(84, numClasses)));
         RegisterComponents();
     }
-
-    /// <inheritdoc />
-    public override string HeadName => "classifier";
-
-    /// <inheritdoc />
-    public override Module<Tensor, Tensor> Head { get => classifier; set => classifier = SwapHead(classifier, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

@@ -12,12 +12,12 @@ namespace DeepVision.Models;
 /// names match torchvision's state_dict (<c>conv_proj</c>, <c>class_token</c>, <c>encoder.layers.encoder_layer_0.…</c>,
 /// <c>heads.head</c>). Small configurations train on CIFAR-10 on a CPU.
 /// </summary>
-public sealed class VisionTransformer : ImageClassifier
+public sealed class VisionTransformer : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> conv_proj;
     private readonly Parameter class_token;
     private readonly Encoder encoder;
-    private Module<Tensor, Tensor> heads;
+    private readonly Module<Tensor, Tensor> heads;
     private readonly int _hidden;
 
     /// <summary>A ViT for <paramref name="imageSize"/> images cut into <paramref name="patchSize"/> patches.</summary>
@@ -36,12 +36,6 @@ public sealed class VisionTransformer : ImageClassifier
         this.heads = Sequential(("head", Linear(hiddenDim, numClasses)));
         RegisterComponents();
     }
-
-    /// <inheritdoc />
-    public override string HeadName => "heads";
-
-    /// <inheritdoc />
-    public override Module<Tensor, Tensor> Head { get => heads; set => heads = SwapHead(heads, value); }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

@@ -3,8 +3,10 @@ using static TorchSharp.torch;
 namespace DeepVision.Models;
 
 /// <summary>
-/// The model zoo, with torchvision's factory names and state_dict names and shapes, so that torchvision's weights
-/// load by name. Every factory takes <c>numClasses</c> (default 1000, ImageNet).
+/// The models TorchVision lacks: the CPU-sized networks the course trains (LeNet-5, notebook 06's CIFAR network, a
+/// CIFAR AlexNet, CIFAR ResNets, a small ViT) and ViT-B/16, named the torchvision way. The standard ImageNet
+/// architectures are TorchVision's own: <c>torchvision.models.alexnet()</c>, <c>vgg16()</c>, <c>resnet18()</c>,
+/// <c>mobilenet_v2()</c>, …, with torchvision's state_dict names, so that its weights load by name.
 /// </summary>
 public static class Zoo
 {
@@ -13,38 +15,12 @@ public static class Zoo
     public static LeNet5 lenet5(int numClasses = 10, bool batchNorm = false) => new(numClasses, batchNorm);
     /// <summary>Notebook 06's CIFAR-10 network: six 3x3 convolutions with batch normalization (0.29M parameters at width 32).</summary>
     public static CifarNet cifar_net(int numClasses = 10, int width = 32) => new(numClasses, width);
-    /// <summary>AlexNet (61.1M parameters at 1000 classes).</summary>
-    public static AlexNet alexnet(int numClasses = 1000) => new(numClasses);
     /// <summary>AlexNet for 32x32 images (CIFAR-10): a 5x5 stride-1 first convolution and the classifier narrowed to
     /// 2,304 → 4,096 → 1,024 → classes.</summary>
-    public static AlexNet alexnet_cifar(int numClasses = 10) => new(numClasses, hidden: 4096, secondHidden: 1024, smallInputs: true);
-    /// <summary>VGG-11 (configuration A).</summary>
-    public static VGG vgg11(int numClasses = 1000) => new(11, false, numClasses);
-    /// <summary>VGG-11 with batch normalization.</summary>
-    public static VGG vgg11_bn(int numClasses = 1000) => new(11, true, numClasses);
-    /// <summary>VGG-13 (configuration B).</summary>
-    public static VGG vgg13(int numClasses = 1000) => new(13, false, numClasses);
-    /// <summary>VGG-13 with batch normalization.</summary>
-    public static VGG vgg13_bn(int numClasses = 1000) => new(13, true, numClasses);
-    /// <summary>VGG-16 (configuration D, 138.4M parameters at 1000 classes).</summary>
-    public static VGG vgg16(int numClasses = 1000) => new(16, false, numClasses);
-    /// <summary>VGG-16 with batch normalization.</summary>
-    public static VGG vgg16_bn(int numClasses = 1000) => new(16, true, numClasses);
-    /// <summary>VGG-19 (configuration E).</summary>
-    public static VGG vgg19(int numClasses = 1000) => new(19, false, numClasses);
-    /// <summary>VGG-19 with batch normalization.</summary>
-    public static VGG vgg19_bn(int numClasses = 1000) => new(19, true, numClasses);
-    /// <summary>ResNet-18 (11.7M parameters).</summary>
-    public static ResNet resnet18(int numClasses = 1000) => new([2, 2, 2, 2], false, numClasses);
-    /// <summary>ResNet-34.</summary>
-    public static ResNet resnet34(int numClasses = 1000) => new([3, 4, 6, 3], false, numClasses);
-    /// <summary>ResNet-50 (25.6M parameters).</summary>
-    public static ResNet resnet50(int numClasses = 1000) => new([3, 4, 6, 3], true, numClasses);
+    public static CifarAlexNet alexnet_cifar(int numClasses = 10) => new(numClasses);
     /// <summary>A CIFAR-10 ResNet (He et al. 2015): <paramref name="depth"/> = 6n + 2 layers, 0.27M parameters at depth 20;
     /// without <paramref name="residual"/>, the same network without skip connections.</summary>
     public static CifarResNet resnet_cifar(int depth = 20, int numClasses = 10, bool residual = true) => new(depth, numClasses, residual);
-    /// <summary>MobileNetV2 (3.5M parameters).</summary>
-    public static MobileNetV2 mobilenet_v2(int numClasses = 1000) => new(numClasses);
     /// <summary>ViT-B/16: 224 px images in 16 px patches, 12 layers, 12 heads, width 768 (86.6M parameters).</summary>
     public static VisionTransformer vit_b_16(int numClasses = 1000) => new(224, 16, 12, 12, 768, 3072, numClasses);
     /// <summary>

@@ -1,4 +1,5 @@
-using DeepVision.Models;
+using System.Reflection;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -34,15 +35,44 @@ public static class Transfer
     public static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
 
     /// <summary>
-    /// Replaces the model's classification head (AlexNet's and VGG's <c>classifier</c>, ResNet's <c>fc</c>, …) and
-    /// returns the model; the new head trains, whatever was frozen before.
+    /// Replaces the child module <paramref name="name"/> of <paramref name="model"/> (the head: <c>"fc"</c> of a
+    /// ResNet, <c>"classifier"</c> of AlexNet, VGG and MobileNetV2, <c>"heads"</c> of a ViT), as PyTorch's
+    /// <c>model.fc = nn.Linear(512, 10)</c> does, and returns the model. The new head moves to the model's device and
+    /// training mode and trains, whatever was frozen before; the old one is disposed.
     /// </summary>
-    public static T ReplaceHead<T>(T model, nn.Module<Tensor, Tensor> head) where T : ImageClassifier
+    /// <remarks>
+    /// TorchSharp modules, TorchVision's included, keep their children in read-only fields that
+    /// <c>RegisterComponents()</c> registers under the field's name, and <c>forward</c> calls the field. So the field and
+    /// the registration are both replaced (by reflection: TorchSharp has no public way to do it).
+    /// </remarks>
+    public static T ReplaceHead<T>(T model, string name, nn.Module<Tensor, Tensor> head) where T : nn.Module
     {
-        model.Head = head;
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(head);
+        var children = model.named_children().Select(c => c.name).ToList();
+        FieldInfo? field = null;
+        for (var type = model.GetType(); type is not null && field is null; type = type.BaseType)
+            field = type.GetField(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
+        if (!children.Contains(name) || field is null || !field.FieldType.IsAssignableFrom(head.GetType()))
+            throw new ArgumentException(
+                $"{model.GetType().Name} has no replaceable child module named \"{name}\"; its children are {string.Join(", ", children)}.", nameof(name));
+        var old = (nn.Module?)field.GetValue(model);
+        if (ReferenceEquals(old, head)) return model;
+        var device = model.parameters().FirstOrDefault()?.device;
+        if (device is not null) head.to(device);
+        head.train(model.training);
+        field.SetValue(model, head);
+        Registered(model)[name] = head;
         foreach (var parameter in head.parameters()) parameter.requires_grad = true;
+        old?.Dispose();
         return model;
     }
+
+    private static readonly FieldInfo SubmodulesField = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException("This TorchSharp version keeps a module's children elsewhere: Transfer.ReplaceHead needs updating.");
+
+    private static TorchSharp.Utils.OrderedDict<string, nn.Module> Registered(nn.Module model) =>
+        (TorchSharp.Utils.OrderedDict<string, nn.Module>)SubmodulesField.GetValue(model)!;
 
     /// <summary>
     /// Splits the trainable parameters into groups by name prefix, each with its learning rate; the first matching

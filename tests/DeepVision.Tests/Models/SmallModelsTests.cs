@@ -10,7 +10,7 @@ public class SmallModelsTests
     public void Cifar_models_map_32x32_images_to_ten_logits()
     {
         using var input = randn(2, 3, 32, 32);
-        foreach (var model in new ImageClassifier[] { Zoo.cifar_net(), Zoo.alexnet_cifar(), Zoo.resnet_cifar(20), Zoo.resnet_cifar(20, residual: false), Zoo.vit_cifar() })
+        foreach (var model in new nn.Module<Tensor, Tensor>[] { Zoo.cifar_net(), Zoo.alexnet_cifar(), Zoo.resnet_cifar(20), Zoo.resnet_cifar(20, residual: false), Zoo.vit_cifar() })
         {
             using (model)
             {

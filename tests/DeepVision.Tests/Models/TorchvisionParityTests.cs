@@ -5,7 +5,8 @@ using DeepVision.Weights;
 namespace DeepVision.Tests.Models;
 
 /// <summary>
-/// The model zoo against real torchvision: tests/data/torchvision-parity holds, per model, torchvision's
+/// The models the notebooks use (TorchVision's, and our ViT-B/16, which TorchVision lacks) against real torchvision:
+/// tests/data/torchvision-parity holds, per model, torchvision's
 /// state_dict layout (names, shapes, dtypes, per-tensor sums after a closed-form fill) and the logits that
 /// PyTorch 1.13 / torchvision 0.14 computed for a fixed input. Our models, filled by the same rule, must match.
 /// </summary>
@@ -16,13 +17,13 @@ public class TorchvisionParityTests
 
     private static nn.Module<Tensor, Tensor> Build(string name) => name switch
     {
-        "alexnet" => Zoo.alexnet(),
-        "vgg16" => Zoo.vgg16(),
-        "vgg16_bn" => Zoo.vgg16_bn(),
-        "resnet18" => Zoo.resnet18(),
-        "resnet50" => Zoo.resnet50(),
-        "mobilenet_v2" => Zoo.mobilenet_v2(),
-        "vit_b_16" => Zoo.vit_b_16(),
+        "alexnet" => torchvision.models.alexnet(),
+        "vgg16" => torchvision.models.vgg16(),
+        "vgg16_bn" => torchvision.models.vgg16_bn(),
+        "resnet18" => torchvision.models.resnet18(),
+        "resnet50" => torchvision.models.resnet50(),
+        "mobilenet_v2" => torchvision.models.mobilenet_v2(),
+        "vit_b_16" => Zoo.vit_b_16(), // TorchVision has no ViT: the course's own
         _ => throw new ArgumentException(name),
     };
 

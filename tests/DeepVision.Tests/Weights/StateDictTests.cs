@@ -13,8 +13,8 @@ public class StateDictTests
     [Fact]
     public void A_strict_load_reports_every_difference_at_once_and_changes_nothing()
     {
-        using var source = Zoo.resnet18(numClasses: 10);
-        using var target = Zoo.resnet18();
+        using var source = torchvision.models.resnet18(num_classes: 10);
+        using var target = torchvision.models.resnet18();
         var weights = source.state_dict().Where(kv => !kv.Key.StartsWith("layer4.1.", StringComparison.Ordinal)).ToDictionary();
         weights["extra.weight"] = ones(3);
         var before = target.state_dict()["conv1.weight"].clone();
@@ -32,16 +32,16 @@ public class StateDictTests
     [Fact]
     public void Skipping_the_head_loads_the_rest_and_converts_dtype()
     {
-        using var source = Zoo.resnet18(numClasses: 10);
+        using var source = torchvision.models.resnet18(num_classes: 10);
         var weights = source.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float64));
-        using var target = Zoo.resnet18();
+        using var target = torchvision.models.resnet18();
         var report = StateDict.Load(target, weights, skip: "fc");
         Assert.Equal(["fc.weight", "fc.bias"], report.Skipped);
         Assert.Empty(report.Missing);
         Assert.Equal(ScalarType.Float32, target.state_dict()["conv1.weight"].dtype);
         Assert.True(source.state_dict()["layer3.0.conv2.weight"].IsSame(target.state_dict()["layer3.0.conv2.weight"]));
 
-        var lenient = StateDict.Load(Zoo.resnet18(), weights, strict: false);
+        var lenient = StateDict.Load(torchvision.models.resnet18(), weights, strict: false);
         Assert.Equal(2, lenient.ShapeMismatched.Count);
         Assert.False(lenient.IsComplete);
     }
@@ -60,21 +60,21 @@ public class StateDictTests
             Assert.True(tensor.IsSame(copy.state_dict()[name]), name);
     }
 
-    /// <summary>The README's example: torchvision-layout weights into vgg16(), then a 10-class head.</summary>
+    /// <summary>The README's example: torchvision-layout weights into TorchVision's vgg16(), then a 10-class head.</summary>
     [Fact]
     public void Vgg16_takes_a_state_dict_and_a_ten_class_head()
     {
         Dictionary<string, Tensor> imagenetWeights;
-        using (var pretrained = Zoo.vgg16()) // stands in for PyTorchFile.ReadStateDict("vgg16-397923af.pth")
+        using (var pretrained = torchvision.models.vgg16()) // stands in for PyTorchFile.ReadStateDict("vgg16-397923af.pth")
             imagenetWeights = pretrained.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
 
-        using var model = Zoo.vgg16();
+        using var model = torchvision.models.vgg16();
         var report = StateDict.Load(model, imagenetWeights);
         Assert.True(report.IsComplete, report.ToString());
         Assert.True(imagenetWeights["features.28.weight"].IsSame(model.state_dict()["features.28.weight"]));
 
         Transfer.Freeze(model, "features");
-        Transfer.ReplaceHead(model, nn.Sequential(
+        Transfer.ReplaceHead(model, "classifier", nn.Sequential(
             ("0", nn.Linear(25088, 4096)), ("1", nn.ReLU()), ("2", nn.Dropout(0.5)),
             ("3", nn.Linear(4096, 4096)), ("4", nn.ReLU()), ("5", nn.Dropout(0.5)),
             ("6", nn.Linear(4096, 10))));
@@ -124,16 +124,35 @@ public class StateDictTests
     }
 
     [Fact]
-    public void Replacing_a_head_rewires_forward_and_state_dict()
+    public void Replacing_a_head_of_torchvisions_resnet18_rewires_forward_and_state_dict()
     {
-        using var model = Zoo.resnet18();
+        using var model = torchvision.models.resnet18();
         Transfer.Freeze(model);
-        Transfer.ReplaceHead(model, nn.Linear(512, 7));
+        Transfer.ReplaceHead(model, "fc", nn.Linear(512, 7));
         Assert.Equal(512L * 7 + 7, Transfer.TrainableParameterCount(model));
         Assert.Equal([7L, 512], model.state_dict()["fc.weight"].shape);
         model.eval();
         using var noGrad = no_grad();
         using var logits = model.call(randn(2, 3, 64, 64));
         Assert.Equal([2L, 7], logits.shape);
+    }
+
+    [Fact]
+    public void Heads_of_the_courses_own_models_and_mobilenet_v2_are_replaced_the_same_way()
+    {
+        using var mobilenet = torchvision.models.mobilenet_v2();
+        Transfer.ReplaceHead(mobilenet, "classifier", nn.Sequential(("0", nn.Dropout(0.2)), ("1", nn.Linear(1280, 3))));
+        using var vit = Zoo.vit_cifar(layers: 1, hiddenDim: 32, mlpDim: 64, heads: 2);
+        Transfer.ReplaceHead(vit, "heads", nn.Sequential(("head", nn.Linear(32, 3))));
+        using var noGrad = no_grad();
+        mobilenet.eval();
+        vit.eval();
+        Assert.Equal([1L, 3], mobilenet.call(randn(1, 3, 64, 64)).shape);
+        Assert.Equal([1L, 3], vit.call(randn(1, 3, 32, 32)).shape);
+        Assert.Equal([3L, 1280], mobilenet.state_dict()["classifier.1.weight"].shape);
+
+        var error = Assert.Throws<ArgumentException>(() => Transfer.ReplaceHead(mobilenet, "fc", nn.Linear(1280, 3)));
+        Assert.Contains("no replaceable child module named \"fc\"; its children are ", error.Message);
+        Assert.Contains("classifier", error.Message);
     }
 }
