@@ -84,7 +84,7 @@ public static class DataBenchmark
         double Loop()
         {
             var w = Stopwatch.StartNew();
-            Trainer.Fit(model, new BatchLoader(subset, 128, torch.CPU, shuffle: true), null, optimizer, loss, epochs: 1, logEvery: 0);
+            Trainer.Fit(model, new BatchLoader(subset, 128, torch.CPU, shuffle: true), null, optimizer, loss, new(1));
             return w.Elapsed.TotalSeconds;
         }
         Bare(); // warm-up

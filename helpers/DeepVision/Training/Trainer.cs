@@ -7,6 +7,46 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Training;
 
+/// <summary>
+/// How <see cref="Trainer.Fit"/> trains: the number of epochs and, optionally, the learning-rate schedules, what runs
+/// after each epoch, a live chart, and a history to continue. Written <c>new(epochs) { BatchScheduler = … }</c>.
+/// </summary>
+/// <param name="Epochs">How many epochs to train (0 leaves the model and a continued history as they are).</param>
+public sealed record TrainingOptions(int Epochs)
+{
+    /// <summary>A schedule that steps once after every epoch (StepLR, CosineAnnealingLR, ExponentialLR, …).</summary>
+    public optim.lr_scheduler.LRScheduler? EpochScheduler { get; init; }
+
+    /// <summary>A schedule that steps once after every batch (OneCycleLR: its total_steps counts batches).</summary>
+    public optim.lr_scheduler.LRScheduler? BatchScheduler { get; init; }
+
+    /// <summary>Every how many batches the running loss is recorded in <see cref="History.Batches"/> (default 50).</summary>
+    public int BatchLossEvery { get; init; } = 50;
+
+    /// <summary>Runs after each epoch, with the history so far (for example <c>h =&gt; Console.WriteLine(h)</c>).</summary>
+    public Action<History>? OnEpoch { get; init; }
+
+    /// <summary>Draws the history under the progress bar after each epoch (for example <c>h =&gt; LineChart.Accuracy(h, "title")</c>).</summary>
+    public Func<History, object>? Live { get; init; }
+
+    /// <summary>A history from an earlier run to continue: new epochs are appended and numbered on.</summary>
+    public History? Continue { get; init; }
+
+    /// <summary>Whether a notebook shows the progress bar (default true).</summary>
+    public bool ShowProgress { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "The number of epochs cannot be negative.");
+        if (BatchLossEvery <= 0) throw new ArgumentOutOfRangeException(nameof(BatchLossEvery), BatchLossEvery, "Record the loss every 1 or more batches.");
+        // One-cycle counts its steps in batches: stepped once per epoch it would barely leave its warm-up.
+        if (EpochScheduler?.GetType().Name.Contains("OneCycle", StringComparison.Ordinal) == true)
+            throw new ArgumentException("OneCycleLR steps once per batch (its total_steps counts batches): pass it as BatchScheduler, not EpochScheduler.", nameof(EpochScheduler));
+        if (EpochScheduler is not null && ReferenceEquals(EpochScheduler, BatchScheduler))
+            throw new ArgumentException("The same scheduler cannot step both per epoch and per batch.", nameof(BatchScheduler));
+    }
+}
+
 /// <summary>The figures of one pass over evaluation data. Accuracies are fractions.</summary>
 public sealed record EvaluationResult(double Loss, double Accuracy, double Top5, long Examples);
 
@@ -17,23 +57,19 @@ public sealed record EvaluationResult(double Loss, double Accuracy, double Top5,
 public static class Trainer
 {
     /// <summary>
-    /// Trains a classifier for <paramref name="epochs"/> epochs and evaluates it on <paramref name="test"/> after each
-    /// one. <paramref name="scheduler"/> steps once per epoch, or once per batch when <paramref name="schedulePerBatch"/>
-    /// (one-cycle schedules); <paramref name="onEpoch"/> runs after each epoch (live
-    /// plots); <paramref name="onLog"/> every <paramref name="logEvery"/> batches. Given a <paramref name="history"/>
-    /// from an earlier call, training continues it: the new epochs are appended and numbered on. In a notebook a
-    /// progress bar updates in place while training runs (unless <paramref name="showProgress"/> is false) and ends as
-    /// one line; <paramref name="live"/> draws a chart of the history under it after each epoch (for example
-    /// <c>h =&gt; LineChart.Accuracy(h, "title")</c>).
+    /// Trains a classifier for <c>options.Epochs</c> epochs and evaluates it on <paramref name="test"/> (when given)
+    /// after each one; see <see cref="TrainingOptions"/> for schedules, live charts and continuing a run. In a
+    /// notebook a progress bar updates in place while training runs and ends as one line.
     /// </summary>
     public static History Fit(Module<Tensor, Tensor> model, BatchLoader train, BatchLoader? test, optim.Optimizer optimizer,
-        Module<Tensor, Tensor, Tensor> loss, int epochs, optim.lr_scheduler.LRScheduler? scheduler = null,
-        Action<History>? onEpoch = null, int logEvery = 50, Action<History>? onLog = null, bool classification = true,
-        bool schedulePerBatch = false, History? history = null, Func<History, object>? live = null, bool showProgress = true)
+        Module<Tensor, Tensor, Tensor> loss, TrainingOptions options)
     {
-        history ??= new History();
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var history = options.Continue ?? new History();
+        var epochs = options.Epochs;
         var firstEpoch = history.Epochs.Count + 1;
-        var progress = new TrainingProgress(showProgress, epochs, train.Count, live);
+        var progress = new TrainingProgress(options.ShowProgress, epochs, train.Count, options.Live);
         for (var epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
@@ -49,41 +85,39 @@ public static class Trainer
                 var l = loss.forward(output, y);
                 l.backward();
                 optimizer.step();
-                if (schedulePerBatch) scheduler?.step();
+                options.BatchScheduler?.step();
                 // One synchronising read per batch: the loss (and the correct count) as CPU numbers.
                 var batchLoss = l.item<float>();
                 var n = x.shape[0];
                 lossSum += batchLoss * n;
-                if (classification) correct += output.argmax(1).eq(y).sum().item<long>();
+                correct += output.argmax(1).eq(y).sum().item<long>();
                 seen += n;
                 batch++;
                 windowLoss += batchLoss;
                 window++;
                 progress.Batch(epoch - firstEpoch, batch, n, windowLoss / window);
-                if (logEvery > 0 && batch % logEvery == 0)
+                if (batch % options.BatchLossEvery == 0)
                 {
                     history.Batches.Add(new BatchLoss(epoch - 1 + (double)batch / train.Count, windowLoss / window));
                     windowLoss = 0;
                     window = 0;
-                    onLog?.Invoke(history);
                 }
             }
             var trainTime = watch.Elapsed;
             var learningRate = optimizer.ParamGroups.First().LearningRate;
-            if (!schedulePerBatch) scheduler?.step();
-            var evaluation = test is null ? null : Evaluate(model, test, loss, classification);
-            history.Epochs.Add(new EpochMetrics(epoch, lossSum / Math.Max(seen, 1), classification ? (double)correct / Math.Max(seen, 1) : null,
-                evaluation?.Loss, classification ? evaluation?.Accuracy : null, classification ? evaluation?.Top5 : null,
-                learningRate, seen / trainTime.TotalSeconds, watch.Elapsed));
+            options.EpochScheduler?.step();
+            var evaluation = test is null ? null : Evaluate(model, test, loss);
+            history.Epochs.Add(new EpochMetrics(epoch, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
+                evaluation?.Loss, evaluation?.Accuracy, evaluation?.Top5, learningRate, seen / trainTime.TotalSeconds, watch.Elapsed));
             progress.Epoch(history, epoch - firstEpoch);
-            onEpoch?.Invoke(history);
+            options.OnEpoch?.Invoke(history);
         }
         progress.Finish(history);
         return history;
     }
 
     /// <summary>Loss, top-1 and top-5 accuracy over a dataset, in eval mode without gradients.</summary>
-    public static EvaluationResult Evaluate(Module<Tensor, Tensor> model, BatchLoader data, Module<Tensor, Tensor, Tensor>? loss = null, bool classification = true)
+    public static EvaluationResult Evaluate(Module<Tensor, Tensor> model, BatchLoader data, Module<Tensor, Tensor, Tensor>? loss = null)
     {
         var wasTraining = model.training;
         model.eval();
@@ -97,13 +131,10 @@ public static class Trainer
                 var output = model.forward(x);
                 var n = x.shape[0];
                 if (loss is not null) lossSum += loss.forward(output, y).item<float>() * n;
-                if (classification)
-                {
-                    correct += output.argmax(1).eq(y).sum().item<long>();
-                    var k = Math.Min(5, (int)output.shape[1]);
-                    var top = output.topk(k, dim: 1).indexes;
-                    correct5 += top.eq(y.unsqueeze(1)).any(1).sum().item<long>();
-                }
+                correct += output.argmax(1).eq(y).sum().item<long>();
+                var k = Math.Min(5, (int)output.shape[1]);
+                var top = output.topk(k, dim: 1).indexes;
+                correct5 += top.eq(y.unsqueeze(1)).any(1).sum().item<long>();
                 seen += n;
             }
         }

@@ -28,12 +28,6 @@ public static class Transfer
     /// <summary>Makes the named parameters (all, with no prefix) train again, as fine-tuning does. Returns the count.</summary>
     public static long Unfreeze(nn.Module model, params string[] prefixes) => SetTrainable(model, true, prefixes);
 
-    /// <summary>How many numbers in the model the optimizer will change.</summary>
-    public static long TrainableParameterCount(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-
-    /// <summary>How many parameters the model has in all, trainable or not.</summary>
-    public static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
-
     /// <summary>
     /// Replaces the child module <paramref name="name"/> of <paramref name="model"/> (the head: <c>"fc"</c> of a
     /// ResNet, <c>"classifier"</c> of AlexNet, VGG and MobileNetV2, <c>"heads"</c> of a ViT), as PyTorch's

@@ -26,14 +26,14 @@ public class SmallModelsTests
     public void Sizes_match_their_papers()
     {
         // He et al. 2015, table 6: ResNet-20 has 0.27M parameters, ResNet-56 0.85M, ResNet-110 1.7M.
-        Assert.Equal(0.27, Math.Round(Transfer.ParameterCount(Zoo.resnet_cifar(20)) / 1e6, 2));
-        Assert.Equal(0.85, Math.Round(Transfer.ParameterCount(Zoo.resnet_cifar(56)) / 1e6, 2));
-        Assert.Equal(1.7, Math.Round(Transfer.ParameterCount(Zoo.resnet_cifar(110)) / 1e6, 1));
+        Assert.Equal(0.27, Math.Round(Zoo.resnet_cifar(20).ParameterCount() / 1e6, 2));
+        Assert.Equal(0.85, Math.Round(Zoo.resnet_cifar(56).ParameterCount() / 1e6, 2));
+        Assert.Equal(1.7, Math.Round(Zoo.resnet_cifar(110).ParameterCount() / 1e6, 1));
         // A plain network differs only by its missing skips: same parameters.
-        Assert.Equal(Transfer.ParameterCount(Zoo.resnet_cifar(20)), Transfer.ParameterCount(Zoo.resnet_cifar(20, residual: false)));
+        Assert.Equal(Zoo.resnet_cifar(20).ParameterCount(), Zoo.resnet_cifar(20, residual: false).ParameterCount());
         // LeNet-5: 61,706 parameters; ViT-B/16: 86.6M (Dosovitskiy et al. 2020, table 1: "86M").
-        Assert.Equal(61_706L, Transfer.ParameterCount(Zoo.lenet5()));
-        Assert.Equal(86.6, Math.Round(Transfer.ParameterCount(Zoo.vit_b_16()) / 1e6, 1));
+        Assert.Equal(61_706L, Zoo.lenet5().ParameterCount());
+        Assert.Equal(86.6, Math.Round(Zoo.vit_b_16().ParameterCount() / 1e6, 1));
         // The CIFAR AlexNet's classifier is narrowed to 2,304 → 4,096 → 1,024 → 10.
         var alex = Zoo.alexnet_cifar().state_dict();
         Assert.Equal([4096L, 2304], alex["classifier.1.weight"].shape);

@@ -75,7 +75,7 @@ public class TorchvisionParityTests
         {
             var tensorName = (string)entry["name"]!;
             var tensor = ours[tensorName];
-            Assert.True(entry["shape"]!.AsArray().Select(d => (long)d!).SequenceEqual(tensor.shape), $"{name}: {tensorName} has shape [{string.Join(", ", tensor.shape)}]");
+            Assert.True(entry["shape"]!.AsArray().Select(d => (long)d!).SequenceEqual(tensor.shape), $"{name}: {tensorName} has shape {tensor.ShapeText()}");
             Assert.Equal((string)entry["dtype"]!, tensor.dtype switch { ScalarType.Float32 => "float32", ScalarType.Int64 => "int64", var d => d.ToString() });
         }
 

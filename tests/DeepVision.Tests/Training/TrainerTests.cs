@@ -21,8 +21,8 @@ public class TrainerTests
         var model = SmallCnn();
         var optimizer = optim.Adam(model.parameters(), 3e-3);
         var epochsSeen = new List<int>();
-        var history = Trainer.Fit(model, new BatchLoader(train, 64, torch.CPU, shuffle: true), new BatchLoader(test, 250, torch.CPU),
-            optimizer, CrossEntropyLoss(), epochs: 4, onEpoch: h => epochsSeen.Add(h.Last!.Epoch), logEvery: 10);
+        var history = Trainer.Fit(model, new BatchLoader(train, 64, torch.CPU, shuffle: true), new BatchLoader(test, 250, torch.CPU), optimizer, CrossEntropyLoss(),
+            new(4) { OnEpoch = h => epochsSeen.Add(h.Last!.Epoch), BatchLossEvery = 10 });
         Assert.Equal([1, 2, 3, 4], epochsSeen);
         Assert.True(history.Epochs[3].TrainLoss < history.Epochs[0].TrainLoss);
         // 2,000 real training digits are enough for a small CNN to pass 85% on 500 real test digits (chance: 10%).
@@ -42,10 +42,10 @@ public class TrainerTests
         var loader = new BatchLoader(train, 64, torch.CPU, shuffle: true);
         var model = SmallCnn();
         var optimizer = optim.Adam(model.parameters(), 3e-3);
-        var first = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), epochs: 2, logEvery: 10);
+        var first = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), new(2) { BatchLossEvery = 10 });
         var epochsSeen = new List<int>();
-        var continued = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), epochs: 2, logEvery: 10,
-            onEpoch: h => epochsSeen.Add(h.Last!.Epoch), history: first);
+        var continued = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(),
+            new(2) { BatchLossEvery = 10, OnEpoch = h => epochsSeen.Add(h.Last!.Epoch), Continue = first });
         Assert.Same(first, continued);
         Assert.Equal([3, 4], epochsSeen);
         Assert.Equal([1, 2, 3, 4], continued.Epochs.Select(e => e.Epoch));
@@ -54,6 +54,30 @@ public class TrainerTests
         Assert.True(continued.Batches.Zip(continued.Batches.Skip(1)).All(p => p.Second.Epoch > p.First.Epoch));
         Assert.True(continued.Batches[^1].Epoch > 3);
         Assert.True(continued.Epochs[3].TrainLoss < continued.Epochs[0].TrainLoss);
+    }
+
+    [Fact]
+    public void Schedules_step_per_epoch_or_per_batch_and_one_cycle_per_epoch_is_refused()
+    {
+        torch.manual_seed(0);
+        using var train = Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
+        var subset = new ImageDataset("mnist", train.Images[..640], train.Labels[..640], train.ClassNames);
+        var loader = new BatchLoader(subset, 64, torch.CPU, shuffle: true); // 10 batches an epoch
+        var model = SmallCnn();
+
+        var sgd = optim.SGD(model.parameters(), 0.1);
+        var halving = optim.lr_scheduler.StepLR(sgd, 1, 0.5);
+        var history = Trainer.Fit(model, loader, null, sgd, CrossEntropyLoss(), new(3) { EpochScheduler = halving, ShowProgress = false });
+        Assert.Equal([0.1, 0.05, 0.025], history.Epochs.Select(e => Math.Round(e.LearningRate, 6)));
+
+        var adam = optim.Adam(model.parameters(), 1e-3);
+        var oneCycle = optim.lr_scheduler.OneCycleLR(adam, max_lr: 0.01, total_steps: 2 * loader.Count);
+        var error = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, loader, null, adam, CrossEntropyLoss(), new(2) { EpochScheduler = oneCycle }));
+        Assert.Contains("BatchScheduler", error.Message);
+        Trainer.Fit(model, loader, null, adam, CrossEntropyLoss(), new(2) { BatchScheduler = oneCycle, ShowProgress = false });
+        // Twenty steps of a twenty-step cycle: back down at the end, far below the peak of 0.01.
+        Assert.True(adam.ParamGroups.First().LearningRate < 1e-4, $"learning rate {adam.ParamGroups.First().LearningRate} after the cycle");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, loader, null, adam, CrossEntropyLoss(), new(-1)));
     }
 
     internal static long ResidentBytes()
@@ -108,11 +132,11 @@ public class TrainerMemoryTests
             transform: Transforms.Compose(Transforms.RandomCrop(28, padding: 2), Transforms.Normalize(Transforms.MnistMean, Transforms.MnistStd)));
         var loss = CrossEntropyLoss();
 
-        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, epochs: 2); // warm-up: allocator pools, optimizer state
+        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(2)); // warm-up: allocator pools, optimizer state
         GC.Collect();
         var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rssBefore = TrainerTests.ResidentBytes();
-        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, epochs: 5); // 315 batches + evaluation
+        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(5)); // 315 batches + evaluation
         GC.Collect();
         var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rssAfter = TrainerTests.ResidentBytes();

@@ -81,8 +81,8 @@ public class StateDictTests
         foreach (var t in imagenetWeights.Values) t.Dispose();
 
         Assert.Equal([10L, 4096], model.state_dict()["classifier.6.weight"].shape);
-        Assert.Equal(138_357_544L - 1000 * 4097 + 10 * 4097, Transfer.ParameterCount(model));
-        Assert.Equal(25088L * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10, Transfer.TrainableParameterCount(model));
+        Assert.Equal(138_357_544L - 1000 * 4097 + 10 * 4097, model.ParameterCount());
+        Assert.Equal(25088L * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10, model.TrainableParameterCount());
 
         model.eval();
         using var noGrad = no_grad();
@@ -94,10 +94,10 @@ public class StateDictTests
     public void Freezing_and_parameter_groups_train_only_what_they_should()
     {
         using var model = Zoo.lenet5();
-        Assert.Equal(61_706L, Transfer.ParameterCount(model));
+        Assert.Equal(61_706L, model.ParameterCount());
         var frozen = Transfer.Freeze(model, "features");
         Assert.Equal(6L * 25 + 6 + 16 * 6 * 25 + 16, frozen);
-        Assert.Equal(61_706L - frozen, Transfer.TrainableParameterCount(model));
+        Assert.Equal(61_706L - frozen, model.TrainableParameterCount());
         var error = Assert.Throws<ArgumentException>(() => Transfer.Freeze(model, "feature"));
         Assert.Contains("features, classifier", error.Message);
 
@@ -129,7 +129,7 @@ public class StateDictTests
         using var model = torchvision.models.resnet18();
         Transfer.Freeze(model);
         Transfer.ReplaceHead(model, "fc", nn.Linear(512, 7));
-        Assert.Equal(512L * 7 + 7, Transfer.TrainableParameterCount(model));
+        Assert.Equal(512L * 7 + 7, model.TrainableParameterCount());
         Assert.Equal([7L, 512], model.state_dict()["fc.weight"].shape);
         model.eval();
         using var noGrad = no_grad();
