@@ -133,7 +133,7 @@ public sealed class ModelSummaryFormatterSource : ITypeFormatterSource
     /// <inheritdoc />
     public IEnumerable<ITypeFormatter> CreateTypeFormatters() =>
     [
-        new Plots.DelegateFormatter<ModelSummary>("text/html", s => s.ToHtml()),
-        new Plots.DelegateFormatter<ModelSummary>("text/plain", s => s.ToString()),
+        new DelegateFormatter<ModelSummary>("text/html", s => s.ToHtml()),
+        new DelegateFormatter<ModelSummary>("text/plain", s => s.ToString()),
     ];
 }

@@ -26,18 +26,6 @@ public sealed class PlotFormatterSource : ITypeFormatterSource
 }
 
 /// <summary>A formatter for one type and MIME type from a function: what every formatter source of the helpers needs.</summary>
-internal sealed class DelegateFormatter<T>(string mimeType, Func<T, string> format) : ITypeFormatter
-{
-    public string MimeType => mimeType;
-    public Type Type => typeof(T);
-
-    public bool Format(object instance, FormatContext context)
-    {
-        context.Writer.Write(format((T)instance));
-        return true;
-    }
-}
-
 /// <summary>Wraps a PNG as an HTML image (data URI), with an optional caption.</summary>
 internal static class PngHtml
 {

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using DeepVision.Data;
 
+using DeepVision.Storage;
+
 namespace DeepVision.Weights;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class PretrainedWeights
     };
 
     /// <summary>Where the weights are cached: <c>~/.cache/deepvision/weights</c> (DEEPVISION_CACHE moves it).</summary>
-    public static string CacheFolder => Path.Combine(DataLocation.CacheFolder, "weights");
+    public static string CacheFolder => UserCache.Folder("weights");
 
     /// <summary>The official URL of a model's weights.</summary>
     public static string Url(string model) => $"https://download.pytorch.org/models/{FileName(model)}";

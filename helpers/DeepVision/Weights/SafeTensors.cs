@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
+using DeepVision.Storage;
+
 namespace DeepVision.Weights;
 
 /// <summary>
@@ -111,7 +113,7 @@ public static class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         var padded = (json.Length + 7) / 8 * 8; // the format asks for 8-byte alignment of the data, padded with spaces
-        AtomicWrite.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using DeepVision.Storage;
 
 namespace DeepVision.Data;
 
@@ -10,13 +11,8 @@ namespace DeepVision.Data;
 /// </summary>
 public static class DataLocation
 {
-    /// <summary>The user's cache folder for datasets (DEEPVISION_CACHE overrides it).</summary>
-    public static string CacheFolder =>
-        Environment.GetEnvironmentVariable("DEEPVISION_CACHE") is { Length: > 0 } cache ? cache
-        : OperatingSystem.IsWindows()
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "deepvision")
-            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "deepvision");
+    /// <summary>The user's cache folder for datasets (<see cref="UserCache.Root"/>; DEEPVISION_CACHE moves it).</summary>
+    public static string CacheFolder => UserCache.Root;
 
     /// <summary>Where a dataset's files are; downloads them into the cache when no folder has them.</summary>
     public static string Resolve(DatasetSource source, string? root = null, Downloader? downloader = null, TextWriter? log = null)

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 
+using DeepVision.Storage;
+
 namespace DeepVision.Data;
 
 /// <summary>A download that could not be completed from any mirror; the message lists what each mirror answered.</summary>
@@ -50,7 +52,7 @@ public sealed class Downloader
     {
         if (urls.Count == 0) throw new ArgumentException("At least one URL is needed.", nameof(urls));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
-        using var fileLock = await AcquireLockAsync(destination + ".lock", cancellation);
+        using var fileLock = await FileLock.AcquireAsync(destination + ".lock", cancellation);
         if (File.Exists(destination) && verify(destination) is null) return;
 
         var part = destination + ".part";
@@ -68,7 +70,7 @@ public sealed class Downloader
                         failures.Add($"{url}: checksum mismatch ({problem})");
                         break; // This mirror serves other bytes: try the next one.
                     }
-                    File.Move(part, destination, overwrite: true);
+                    AtomicFile.MoveIntoPlace(part, destination);
                     return;
                 }
                 catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -147,15 +149,5 @@ public sealed class Downloader
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(MD5.HashData(stream)).ToLowerInvariant();
-    }
-
-    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellation)
-    {
-        var deadline = DateTime.UtcNow.AddHours(1);
-        while (true)
-        {
-            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
-            catch (IOException) when (DateTime.UtcNow < deadline) { await Task.Delay(250, cancellation); }
-        }
     }
 }
