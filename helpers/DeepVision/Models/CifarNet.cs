@@ -31,6 +31,7 @@ public sealed class CifarNet : Module<Tensor, Tensor>
         features = Sequential(layers.Select((layer, i) => (i.ToString(), layer)));
         classifier = Sequential(("0", Flatten()), ("1", Dropout(dropout)), ("2", Linear(channels * 4 * 4, numClasses)));
         RegisterComponents();
+        Initialization.Convolutional(this, linearStd: 0.01); // as torchvision's VGG
     }
 
     /// <inheritdoc />

@@ -46,6 +46,7 @@ public sealed class CifarResNet : Module<Tensor, Tensor>
         avgpool = AdaptiveAvgPool2d(1);
         fc = Linear(64, numClasses);
         RegisterComponents();
+        Initialization.Convolutional(this, linearStd: null); // as torchvision's ResNet
     }
 
     /// <inheritdoc />

@@ -33,8 +33,17 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         conv_proj = Conv2d(3, hiddenDim, patchSize, stride: patchSize);
         class_token = Parameter(torch.zeros(1, 1, hiddenDim));
         encoder = new Encoder(patches + 1, layers, heads, hiddenDim, mlpDim, dropout, attentionDropout);
-        this.heads = Sequential(("head", Linear(hiddenDim, numClasses)));
+        var head = Linear(hiddenDim, numClasses);
+        this.heads = Sequential(("head", head));
         RegisterComponents();
+        // torchvision's ViT initialization: the patch projection normal with std √(1/fan_in), truncated to [-2, 2]
+        // (absolute bounds, as PyTorch's trunc_normal_ takes them, so almost nothing is cut), the head at zero.
+        using var noGrad = torch.no_grad();
+        var fanIn = 3 * patchSize * patchSize;
+        ((Conv2d)conv_proj).weight.normal_(0, Math.Sqrt(1.0 / fanIn)).clamp_(-2, 2);
+        nn.init.zeros_(((Conv2d)conv_proj).bias!);
+        nn.init.zeros_(head.weight);
+        nn.init.zeros_(head.bias!);
     }
 
     /// <inheritdoc />
@@ -87,8 +96,16 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
             self_attention = new SelfAttention(hiddenDim, heads, attentionDropout);
             this.dropout = Dropout(dropout);
             ln_2 = LayerNorm(hiddenDim, eps: 1e-6);
-            mlp = Sequential(("0", Linear(hiddenDim, mlpDim)), ("1", GELU()), ("2", Dropout(dropout)), ("3", Linear(mlpDim, hiddenDim)), ("4", Dropout(dropout)));
+            var (expand, project) = (Linear(hiddenDim, mlpDim), Linear(mlpDim, hiddenDim));
+            mlp = Sequential(("0", expand), ("1", GELU()), ("2", Dropout(dropout)), ("3", project), ("4", Dropout(dropout)));
             RegisterComponents();
+            // torchvision's MLP block: Xavier-uniform weights, biases normal with std 1e-6.
+            using var noGrad = torch.no_grad();
+            foreach (var linear in new[] { expand, project })
+            {
+                nn.init.xavier_uniform_(linear.weight);
+                nn.init.normal_(linear.bias!, std: 1e-6);
+            }
         }
 
         /// <inheritdoc />
@@ -122,6 +139,8 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
             in_proj_bias = Parameter(torch.zeros(3 * dim));
             out_proj = Linear(dim, dim);
             RegisterComponents();
+            using var noGrad = torch.no_grad();
+            nn.init.zeros_(out_proj.bias!); // PyTorch's MultiheadAttention
         }
 
         /// <inheritdoc />
