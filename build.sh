@@ -36,7 +36,8 @@ Usage: ./build.sh <verb> [options]
 
 Verbs:
   build                                  Restore the .NET tools (dotnet-repl, dotnet-interactive) and build the
-                                         helpers (artifacts/helpers/DeepVision.dll), tests and benchmarks.
+                                         helpers, tests and benchmarks; packs the helpers package the
+                                         notebooks reference (artifacts/packages/DeepVision.<version>.nupkg).
   test                                   Every test: the unit tests, every notebook executed in the real kernel
                                          (dotnet-repl) in the quick profile with the check of what learners see,
                                          and notebook 04 executed through Jupyter (nbclient). CI runs this.
