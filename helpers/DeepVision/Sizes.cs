@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace DeepVision;
 
 /// <summary>How big a tensor or a model is, said the same way in every notebook.</summary>

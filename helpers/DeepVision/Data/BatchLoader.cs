@@ -1,6 +1,4 @@
 using System.Collections;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DeepVision.Data;
 

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace DeepVision.Data;
 
 /// <summary>Points and targets of a synthetic dataset: X float32 [N, features], y float32 [N, 1] or int64 [N].</summary>

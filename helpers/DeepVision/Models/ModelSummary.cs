@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DeepVision.Models;
 

@@ -1,8 +1,6 @@
 using DeepVision.Data;
 using Microsoft.DotNet.Interactive.Formatting;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DeepVision.Plots;
 

@@ -1,6 +1,4 @@
 using Microsoft.DotNet.Interactive.Formatting;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DeepVision.Plots;
 

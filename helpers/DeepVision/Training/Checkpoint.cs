@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 using DeepVision.Storage;
 
 namespace DeepVision.Training;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using DeepVision.Data;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace DeepVision.Training;

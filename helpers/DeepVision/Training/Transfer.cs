@@ -1,7 +1,5 @@
 using System.Reflection;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DeepVision.Training;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Numerics;
-using static TorchSharp.torch;
 
 namespace DeepVision.Weights;
 

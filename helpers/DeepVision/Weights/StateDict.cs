@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace DeepVision.Weights;
 
 /// <summary>What loading a state_dict into a module did: every name accounted for.</summary>

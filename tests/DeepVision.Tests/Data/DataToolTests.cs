@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using DeepVision.Data;
@@ -11,26 +10,8 @@ namespace DeepVision.Tests.Data;
 /// </summary>
 public class DataToolTests
 {
-    private static (int ExitCode, string Output, string Errors) Tool(string cache, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["DEEPVISION_CACHE"] = cache;
-        foreach (var a in new[] { "run", Path.Combine("tools", "data.cs"), "--" }.Concat(args)) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(4)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("tools/data.cs did not finish in 4 minutes");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int ExitCode, string Output, string Errors) Tool(string cache, params string[] args) =>
+        DotnetTool.Run("data.cs", new Dictionary<string, string> { ["DEEPVISION_CACHE"] = cache }, args);
 
     /// <summary>Serves the files of <paramref name="folder"/> by name and counts the requests.</summary>
     private static LoopbackServer Mirror(string folder, Func<string, byte[], byte[]>? tamper = null) => new((context, _) =>

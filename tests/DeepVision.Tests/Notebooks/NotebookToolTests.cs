@@ -15,22 +15,8 @@ public class NotebookToolTests
 
     private static (int ExitCode, string Output) Tool(params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "run", Path.Combine("tools", "notebooks.cs"), "--" }.Concat(args)) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(4)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("tools/notebooks.cs did not finish in 4 minutes");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (code, output, errors) = DotnetTool.Run("notebooks.cs", null, args);
+        return (code, output + errors);
     }
 
     /// <summary>A cell with the metadata Polyglot Notebooks writes: code cells name their kernel (dotnet-repl restores
