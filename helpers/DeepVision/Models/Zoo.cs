@@ -19,6 +19,11 @@ public static class Zoo
     /// <summary>A CIFAR-10 ResNet (He et al. 2015): <paramref name="depth"/> = 6n + 2 layers, 0.27M parameters at depth 20;
     /// without <paramref name="residual"/>, the same network without skip connections.</summary>
     public static CifarResNet resnet_cifar(int depth = 20, int numClasses = 10, bool residual = true) => new(depth, numClasses, residual);
+    /// <summary>
+    /// The ImageNet-trained ResNet of the <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> package as a feature extractor
+    /// (torchvision-style names, stages [2, 2, 2, 3], 512-d output); its preprocessing is <see cref="ImageNetResNet.Preprocess"/>.
+    /// </summary>
+    public static ImageNetResNet pretrained_resnet() => ImageNetResNet.Load();
     /// <summary>ViT-B/16: 224 px images in 16 px patches, 12 layers, 12 heads, width 768 (86.6M parameters).</summary>
     public static VisionTransformer vit_b_16(int numClasses = 1000) => new(224, 16, 12, 12, 768, 3072, numClasses);
     /// <summary>

@@ -72,6 +72,7 @@ public static class Trainer
         {
             var watch = Stopwatch.StartNew();
             model.train();
+            KeepFrozenNormalizationInEval(model);
             double lossSum = 0, windowLoss = 0;
             long correct = 0, seen = 0;
             int batch = 0, window = 0;
@@ -112,6 +113,21 @@ public static class Trainer
         }
         progress.Finish(history);
         return history;
+    }
+
+    /// <summary>
+    /// Batch normalization layers whose parameters are all frozen (<see cref="Transfer.Freeze"/>) stay in evaluation
+    /// mode while the rest trains: their running mean and variance are part of what was frozen, and in training mode
+    /// they would drift towards the new data's statistics.
+    /// </summary>
+    public static void KeepFrozenNormalizationInEval(Module model)
+    {
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (module is not (TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d)) continue;
+            var parameters = module.parameters().ToList();
+            if (parameters.Count > 0 && parameters.All(p => !p.requires_grad)) module.eval();
+        }
     }
 
     /// <summary>Loss, top-1 and top-5 accuracy over a dataset, in eval mode without gradients.</summary>

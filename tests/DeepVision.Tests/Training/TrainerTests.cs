@@ -80,6 +80,30 @@ public class TrainerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, loader, null, adam, CrossEntropyLoss(), new(-1)));
     }
 
+    [Fact]
+    public void Frozen_batch_normalization_keeps_its_statistics_while_the_rest_trains()
+    {
+        torch.manual_seed(0);
+        using var train = Datasets.CIFAR10(train: true, root: RepoPaths.Samples());
+        var subset = new ImageDataset("cifar", train.Images[..256], train.Labels[..256], train.ClassNames);
+        var loader = new BatchLoader(subset, 64, torch.CPU, shuffle: true);
+        using var model = DeepVision.Models.Zoo.cifar_net(width: 8);
+        Transfer.Freeze(model, "features");
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var optimizer = optim.SGD(model.parameters().Where(p => p.requires_grad), 0.05);
+        Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), new(1) { ShowProgress = false });
+        var after = model.state_dict();
+        var statistics = before.Keys.Where(k => k.StartsWith("features.", StringComparison.Ordinal) && (k.EndsWith("running_mean") || k.EndsWith("running_var") || k.EndsWith("num_batches_tracked"))).ToList();
+        Assert.NotEmpty(statistics);
+        Assert.All(statistics, k => Assert.True(before[k].IsSame(after[k]), $"{k} changed although its layer is frozen"));
+        Assert.False(before["classifier.2.weight"].IsSame(after["classifier.2.weight"]), "the head did not train");
+
+        // Unfrozen, the same layers do update their statistics: the test can fail.
+        Transfer.Unfreeze(model);
+        Trainer.Fit(model, loader, null, optim.SGD(model.parameters(), 0.05), CrossEntropyLoss(), new(1) { ShowProgress = false });
+        Assert.False(before["features.1.running_mean"].IsSame(model.state_dict()["features.1.running_mean"]));
+    }
+
     internal static long ResidentBytes()
     {
         using var process = Process.GetCurrentProcess();
