@@ -2,7 +2,7 @@ using DeepVision.Data;
 using DeepVision.Models;
 using DeepVision.Weights;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace DeepVision.Tests.Models;
 
@@ -15,7 +15,7 @@ public class ImageNetResNetTests
 {
     private static float[] Run(InferenceSession session, string input, float[] data, int[] shape)
     {
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(data, shape))]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor(data, shape))]);
         return results.First().AsEnumerable<float>().ToArray();
     }
 
@@ -87,5 +87,53 @@ public class ImageNetResNetTests
 
         var preprocess = ImageNetResNet.Preprocess();
         Assert.Contains("Transforms.Resize(224)", Assert.Throws<ArgumentException>(() => preprocess(zeros(1, 3, 32, 32))).Message);
+    }
+
+    [Fact]
+    public void A_head_on_a_folder_of_own_photos_recognises_a_new_photo()
+    {
+        // Notebook 09's "your own photos" on a folder made from the Imagenette sample: three classes of 12 photos.
+        using var folder = new TempFolder();
+        var sample = RepoPaths.Samples("imagenette-sample");
+        var classes = new[] { ("n01440764", "tench"), ("n03028079", "church"), ("n03888257", "parachute") };
+        foreach (var (wnid, name) in classes)
+        {
+            Directory.CreateDirectory(Path.Combine(folder.Path, name));
+            foreach (var file in Directory.GetFiles(Path.Combine(sample, "train", wnid)).Order().Take(12))
+                File.Copy(file, Path.Combine(folder.Path, name, Path.GetFileName(file)));
+        }
+        using var photos = ImageFolder.Load(folder.Path, ImageNetResNet.ImageSize);
+        Assert.Equal(["church", "parachute", "tench"], photos.ClassNames);
+
+        torch.manual_seed(0);
+        using var backbone = ImageNetResNet.Load();
+        var preprocess = ImageNetResNet.Preprocess();
+        Tensor Features(Tensor images)
+        {
+            using var noGrad = no_grad();
+            return backbone.call(preprocess(images.to_type(ScalarType.Float32) / 255f));
+        }
+        using var features = Features(photos.Images);
+        using var head = nn.Linear(ImageNetResNet.FeatureCount, 3);
+        using var optimizer = optim.Adam(head.parameters(), 1e-3);
+        for (var step = 0; step < 200; step++)
+        {
+            optimizer.zero_grad();
+            using var loss = nn.functional.cross_entropy(head.call(features), photos.Labels);
+            loss.backward();
+            optimizer.step();
+        }
+        // Validation photos the head has never seen, one per class.
+        foreach (var (wnid, name) in classes)
+        {
+            var file = Directory.GetFiles(Path.Combine(sample, "val", wnid)).Order().First();
+            using var pixels = torch.tensor(ImageCodec.DecodeSquare(file, ImageNetResNet.ImageSize)).reshape(1, 3, ImageNetResNet.ImageSize, ImageNetResNet.ImageSize);
+            using var newFeatures = Features(pixels);
+            using var noGrad = no_grad();
+            using var probabilities = torch.softmax(head.call(newFeatures), 1);
+            var predicted = photos.ClassNames[(int)probabilities.argmax(1).item<long>()];
+            Assert.Equal(name, predicted);
+            Assert.True(probabilities.max().item<float>() > 0.8f, $"{name}: only {probabilities.max().item<float>():P0} sure");
+        }
     }
 }
