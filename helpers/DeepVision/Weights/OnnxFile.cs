@@ -16,28 +16,14 @@ public sealed record OnnxAttribute(long? Int = null, float? Float = null, string
 /// image networks; it reads a bounded number of fixed nesting levels and checks every length against the file, so a
 /// damaged or crafted file gets an error that names it, never a crash or a runaway.
 /// </summary>
-public sealed class OnnxFile
+/// <param name="Path">The file that was read.</param>
+/// <param name="Nodes">The graph's nodes, in the file's (topological) order.</param>
+/// <param name="Initializers">Weights by name, on the CPU.</param>
+/// <param name="Inputs">Names of the graph's inputs that are not initializers.</param>
+/// <param name="Outputs">Names of the graph's outputs.</param>
+public sealed record OnnxFile(string Path, IReadOnlyList<OnnxNode> Nodes, IReadOnlyDictionary<string, Tensor> Initializers,
+    IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs)
 {
-    private OnnxFile(string path, List<OnnxNode> nodes, Dictionary<string, Tensor> initializers, List<string> inputs, List<string> outputs)
-    {
-        Path = path;
-        Nodes = nodes;
-        Initializers = initializers;
-        Inputs = inputs;
-        Outputs = outputs;
-    }
-
-    /// <summary>The file that was read.</summary>
-    public string Path { get; }
-    /// <summary>The graph's nodes, in the file's (topological) order.</summary>
-    public IReadOnlyList<OnnxNode> Nodes { get; }
-    /// <summary>Weights by name, on the CPU.</summary>
-    public IReadOnlyDictionary<string, Tensor> Initializers { get; }
-    /// <summary>Names of the graph's inputs that are not initializers.</summary>
-    public IReadOnlyList<string> Inputs { get; }
-    /// <summary>Names of the graph's outputs.</summary>
-    public IReadOnlyList<string> Outputs { get; }
-
     /// <summary>Reads <paramref name="path"/>.</summary>
     public static OnnxFile Read(string path)
     {
