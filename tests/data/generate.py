@@ -10,10 +10,10 @@ Every file is rewritten; tests/data/README.md says what each one is for and whic
   torchvision-parity/ per model: torchvision's state_dict layout after a closed-form fill, and the logits that
                       torchvision computes for a fixed input; plus one small model written as a real .pth
   untrusted/          files a weights reader must refuse without running anything and without crashing: a pickled
-                      os.system call, a pickle nested 100,000 deep, and one whose shared references make a tree walk
-                      exponential
+                      os.system call, a pickle nested 100,000 deep, one whose shared references make a tree walk
+                      exponential, and tensors whose offsets, strides, sizes or storages point outside the file
 """
-import json, math, os, sys, threading
+import collections, io, json, math, os, pickle, sys, threading, zipfile
 import numpy as np
 import torch, torch.nn as nn, torchvision
 
@@ -153,6 +153,41 @@ def shared_references(levels):
     return {"state": value}
 
 
+class FakeStorage:
+    """Pickles as a persistent id, as torch.save writes a storage: ('storage', <type>, key, location, numel)."""
+
+    def __init__(self, type_name, key, numel):
+        self.type_name, self.key, self.numel = type_name, key, numel
+
+
+class FakeTensor:
+    """Pickles as torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...), with whatever numbers it is given."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, (self.storage, self.offset, tuple(self.size), tuple(self.stride), False, collections.OrderedDict()))
+
+
+def crafted_archive(path, tensor, stored):
+    """A torch.save zip archive around one crafted tensor; `stored` maps storage keys to the bytes the archive holds."""
+    buffer = io.BytesIO()
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, FakeStorage):
+                return ("storage", getattr(torch, obj.type_name), obj.key, "cpu", obj.numel)
+            return None
+
+    Pickler(buffer, protocol=2).dump(collections.OrderedDict([("weight", tensor)]))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", buffer.getvalue())
+        archive.writestr("archive/version", "3\n")
+        for key, data in stored.items():
+            archive.writestr(f"archive/data/{key}", data)
+
+
 def untrusted(out):
     torch.save({"weight": RunsACommand()}, f"{out}/runs_os_system.pth")
     torch.save({"weight": RunsACommand()}, f"{out}/runs_os_system_legacy.pth", _use_new_zipfile_serialization=False)
@@ -167,6 +202,16 @@ def untrusted(out):
     worker.start()
     worker.join()
     torch.save(shared_references(64), f"{out}/shared_references_2_pow_64.pth")
+
+    # Tensors whose numbers point outside what the file holds. Each names storage 0 of 4 floats (16 bytes).
+    floats = np.arange(4, dtype=np.float32).tobytes()
+    storage = FakeStorage("FloatStorage", "0", 4)
+    crafted_archive(f"{out}/offset_out_of_bounds.pth", FakeTensor(storage, 3, [2], [1]), {"0": floats})
+    crafted_archive(f"{out}/stride_out_of_bounds.pth", FakeTensor(storage, 0, [2, 2], [3, 1]), {"0": floats})
+    crafted_archive(f"{out}/size_overflows.pth", FakeTensor(storage, 0, [2**40, 2**40], [2**40, 1]), {"0": floats})
+    crafted_archive(f"{out}/negative_size.pth", FakeTensor(storage, 0, [-4], [1]), {"0": floats})
+    crafted_archive(f"{out}/storage_record_missing.pth", FakeTensor(storage, 0, [4], [1]), {})
+    crafted_archive(f"{out}/unsupported_storage_type.pth", FakeTensor(FakeStorage("ComplexDoubleStorage", "0", 4), 0, [4], [1]), {"0": floats * 4})
 
 
 def main():

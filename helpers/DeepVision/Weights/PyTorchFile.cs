@@ -186,9 +186,19 @@ public static class PyTorchFile
                 case PendingTensor pending:
                 {
                     var source = storage(pending.Storage);
-                    var needed = pending.Size.Length == 0 ? pending.Offset + 1
-                        : pending.Size.Any(s => s == 0) ? 0
-                        : pending.Offset + pending.Size.Zip(pending.Stride, (s, st) => (s - 1) * st).Sum() + 1;
+                    if (pending.Offset < 0 || pending.Size.Any(s => s < 0) || pending.Stride.Any(s => s < 0) || pending.Size.Length != pending.Stride.Length)
+                        throw new InvalidDataException($"{path}: a tensor of storage {pending.Storage.Key} has a negative or inconsistent offset, size or stride (damaged or crafted file).");
+                    long needed;
+                    try
+                    {
+                        needed = pending.Size.Length == 0 ? checked(pending.Offset + 1)
+                            : pending.Size.Any(s => s == 0) ? 0
+                            : checked(pending.Offset + pending.Size.Zip(pending.Stride, (s, st) => checked((s - 1) * st)).Aggregate(0L, (a, b) => checked(a + b)) + 1);
+                    }
+                    catch (OverflowException)
+                    {
+                        throw new InvalidDataException($"{path}: a tensor of storage {pending.Storage.Key} claims a size beyond any file (damaged or crafted file).");
+                    }
                     if (needed > source.numel())
                         throw new InvalidDataException($"{path}: a tensor reaches past the end of storage {pending.Storage.Key} (damaged file?).");
                     // Not memoized: two names for one tensor get a tensor each, as torch.load's copies would be after .clone().

@@ -149,4 +149,20 @@ public class MaliciousPickleTests
         var list = Assert.IsType<List<object?>>(PyTorchFile.ReadObject(path));
         Assert.Same(list, Assert.Single(list));
     }
+
+    [Theory]
+    [InlineData("offset_out_of_bounds.pth", "reaches past the end")]
+    [InlineData("stride_out_of_bounds.pth", "reaches past the end")]
+    [InlineData("size_overflows.pth", "beyond any file")]
+    [InlineData("negative_size.pth", "negative")]
+    [InlineData("storage_record_missing.pth", "which the archive lacks")]
+    [InlineData("unsupported_storage_type.pth", "ComplexDoubleStorage")]
+    public void A_tensor_pointing_outside_the_file_is_refused_with_the_file_named(string file, string reason)
+    {
+        // Made by tests/data/generate.py: torch.save's layout around one tensor whose numbers are wrong.
+        var error = Assert.ThrowsAny<Exception>(() => PyTorchFile.ReadStateDict(RepoPaths.TestData("untrusted", file)));
+        Assert.True(error is InvalidDataException or ForbiddenGlobalException, error.ToString());
+        Assert.Contains(file, error.Message);
+        Assert.Contains(reason, error.Message);
+    }
 }
