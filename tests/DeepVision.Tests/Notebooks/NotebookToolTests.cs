@@ -62,6 +62,12 @@ public class NotebookToolTests
         return path;
     }
 
+    /// <summary>A title, a one-line parameters cell, a quick profile with no values, and optionally one more code cell.</summary>
+    private static string WriteMinimal(TempFolder folder, string name, string title, string? code = null) =>
+        Write(folder, name,
+            [Cell("markdown", title), Cell("code", "var ok = 1;", null, "parameters"), .. code is null ? Array.Empty<JsonObject>() : [Cell("code", code)]],
+            new JsonObject { ["quick"] = new JsonObject() });
+
     private static JsonObject Output(string mime, string text, string kind = "display_data") =>
         new() { ["output_type"] = kind, ["data"] = new JsonObject { [mime] = text }, ["metadata"] = new JsonObject() };
 
@@ -165,12 +171,7 @@ public class NotebookToolTests
     public void Run_fails_when_a_cell_fails_and_keeps_the_error_in_the_executed_copy()
     {
         using var folder = new TempFolder();
-        var source = Write(folder, "dv-tool-failure.ipynb",
-        [
-            Cell("markdown", "# Failure"),
-            Cell("code", "var ok = 1;", null, "parameters"),
-            Cell("code", "throw new InvalidOperationException(\"the data folder is empty\");"),
-        ], new JsonObject { ["quick"] = new JsonObject() });
+        var source = WriteMinimal(folder, "dv-tool-failure.ipynb", "# Failure", "throw new InvalidOperationException(\"the data folder is empty\");");
         var outDir = Path.Combine(folder.Path, "out");
         var (code, log) = Tool("run", "--out", outDir, source);
         Assert.True(code == 2, log);
@@ -184,12 +185,7 @@ public class NotebookToolTests
     public void Run_stops_a_notebook_at_its_timeout()
     {
         using var folder = new TempFolder();
-        var source = Write(folder, "dv-tool-timeout.ipynb",
-        [
-            Cell("markdown", "# Forever"),
-            Cell("code", "var ok = 1;", null, "parameters"),
-            Cell("code", "System.Threading.Thread.Sleep(TimeSpan.FromMinutes(10));"),
-        ], new JsonObject { ["quick"] = new JsonObject() });
+        var source = WriteMinimal(folder, "dv-tool-timeout.ipynb", "# Forever", "System.Threading.Thread.Sleep(TimeSpan.FromMinutes(10));");
         var watch = Stopwatch.StartNew();
         var (code, log) = Tool("run", "--timeout", "20", "--out", Path.Combine(folder.Path, "out"), source);
         Assert.Equal(2, code);
@@ -201,9 +197,7 @@ public class NotebookToolTests
     public void A_profile_the_notebook_lacks_is_named()
     {
         using var folder = new TempFolder();
-        var source = Write(folder, "dv-tool-noprofile.ipynb",
-            [Cell("markdown", "# No cpu profile"), Cell("code", "var ok = 1;", null, "parameters")],
-            new JsonObject { ["quick"] = new JsonObject() });
+        var source = WriteMinimal(folder, "dv-tool-noprofile.ipynb", "# No cpu profile");
         var (code, log) = Tool("prepare", "--profile", "cpu", source, Path.Combine(folder.Path, "copy.ipynb"));
         Assert.Equal(2, code);
         Assert.Contains("dv-tool-noprofile.ipynb: it has no 'cpu' profile", log);
