@@ -41,7 +41,7 @@ foreach (var original in sources)
 {
     var source = original with { Files = [.. original.Files.Select(Mirrored)], Archive = original.Archive is null ? null : Mirrored(original.Archive) };
     var folder = Path.Combine(DataLocation.CacheFolder, source.Folder);
-    if (source.RequiredFiles.All(f => File.Exists(Path.Combine(folder, f)) || Directory.Exists(Path.Combine(folder, f))))
+    if (source.IsCompleteIn(folder))
     {
         // Present: the per-file MD5s are checked again (the archives' were checked when they were unpacked).
         foreach (var file in source.Files.Where(f => f.Md5 is not null))

@@ -30,7 +30,7 @@ internal static class FullData
     {
         var source = Sources.TryGetValue(dataset, out var s) ? s : throw new ArgumentException($"unknown dataset {dataset}", nameof(dataset));
         return SearchPath().Select(root => Path.Combine(root, source.Folder))
-            .FirstOrDefault(folder => source.RequiredFiles.All(f => File.Exists(Path.Combine(folder, f)) || Directory.Exists(Path.Combine(folder, f))));
+            .FirstOrDefault(source.IsCompleteIn);
     }
 
     /// <summary>The dataset's folder; only called from a <see cref="FullDataFactAttribute"/> test, which is skipped when it is absent.</summary>

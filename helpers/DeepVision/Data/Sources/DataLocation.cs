@@ -20,26 +20,20 @@ public static class DataLocation
         if (root is not null)
         {
             foreach (var candidate in new[] { root, Path.Combine(root, source.Folder) })
-                if (HasAll(candidate, source)) return Path.GetFullPath(candidate);
+                if (source.IsCompleteIn(candidate)) return Path.GetFullPath(candidate);
             // Name what is missing where the files were meant to be: the folder itself if it holds any of them.
-            var meant = source.RequiredFiles.Any(f => Exists(root, f)) ? root : Path.Combine(root, source.Folder);
-            var missing = source.RequiredFiles.Where(f => !Exists(meant, f)).ToList();
+            var meant = source.MissingFrom(root).Count() < source.RequiredFiles.Count() ? root : Path.Combine(root, source.Folder);
+            var missing = source.MissingFrom(meant).ToList();
             throw new DatasetFormatException(root,
                 $"the {source.Folder} files are not here (looked in {root} and {Path.Combine(root, source.Folder)}); missing: {string.Join(", ", missing)}.");
         }
-        if (Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data && HasAll(Path.Combine(data, source.Folder), source))
+        if (Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data && source.IsCompleteIn(Path.Combine(data, source.Folder)))
             return Path.GetFullPath(Path.Combine(data, source.Folder));
         var cached = Path.Combine(CacheFolder, source.Folder);
-        if (HasAll(cached, source)) return cached;
+        if (source.IsCompleteIn(cached)) return cached;
         Download(source, cached, downloader ?? new Downloader(progress: log ?? Console.Out), log ?? Console.Out);
         return cached;
     }
-
-    private static bool Exists(string folder, string relative) =>
-        File.Exists(Path.Combine(folder, relative)) || Directory.Exists(Path.Combine(folder, relative));
-
-    private static bool HasAll(string folder, DatasetSource source) =>
-        Directory.Exists(folder) && source.RequiredFiles.All(f => Exists(folder, f));
 
     /// <summary>Downloads (and unpacks) a dataset into <paramref name="folder"/>; the folder appears only once complete.</summary>
     public static void Download(DatasetSource source, string folder, Downloader downloader, TextWriter log)
@@ -60,9 +54,9 @@ public static class DataLocation
         Directory.CreateDirectory(staging);
         ExtractTarGz(archive, staging);
         var content = source.ArchiveSubfolder is null ? staging : Path.Combine(staging, source.ArchiveSubfolder);
-        if (!HasAll(content, source))
+        if (!source.IsCompleteIn(content))
             throw new DatasetFormatException(archive,
-                $"the archive does not hold the expected files ({string.Join(", ", source.RequiredFiles.Where(f => !Exists(content, f)).Take(5))} missing); delete it so that it is downloaded again.");
+                $"the archive does not hold the expected files ({string.Join(", ", source.MissingFrom(content).Take(5))} missing); delete it so that it is downloaded again.");
         foreach (var entry in Directory.EnumerateFileSystemEntries(content))
         {
             var target = Path.Combine(folder, Path.GetFileName(entry));

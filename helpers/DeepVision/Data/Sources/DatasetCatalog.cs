@@ -11,6 +11,13 @@ public sealed record DatasetSource(string Folder, IReadOnlyList<DatasetFile> Fil
 {
     /// <summary>Files (or folders) that must exist for the dataset to be complete.</summary>
     public IEnumerable<string> RequiredFiles => Files.Select(f => f.Name);
+
+    /// <summary>The required files (or folders) of <see cref="RequiredFiles"/> that <paramref name="folder"/> lacks.</summary>
+    public IEnumerable<string> MissingFrom(string folder) =>
+        RequiredFiles.Where(f => !File.Exists(Path.Combine(folder, f)) && !Directory.Exists(Path.Combine(folder, f)));
+
+    /// <summary>Whether <paramref name="folder"/> holds every required file.</summary>
+    public bool IsCompleteIn(string folder) => Directory.Exists(folder) && !MissingFrom(folder).Any();
 }
 
 /// <summary>The official locations and checksums of the datasets of the course.</summary>
