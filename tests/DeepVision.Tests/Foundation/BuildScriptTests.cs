@@ -8,16 +8,20 @@ namespace DeepVision.Tests.Foundation;
 /// </summary>
 public class BuildScriptTests
 {
-    private static (int ExitCode, string Output) RunBuildScript(IDictionary<string, string> env, params string[] args)
+    private static (int ExitCode, string Output) RunBuildScript(IDictionary<string, string> env, params string[] args) =>
+        RunBash([Path.Combine(RepoPaths.Root, "build.sh"), .. args], env, TimeSpan.FromMinutes(2), unset: null);
+
+    /// <summary>bash with <paramref name="arguments"/>, its environment changed by <paramref name="env"/> (and without <paramref name="unset"/>).</summary>
+    private static (int ExitCode, string Output) RunBash(IEnumerable<string> arguments, IDictionary<string, string>? env, TimeSpan timeout, string? unset)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "build.sh"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (key, value) in env) start.Environment[key] = value;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (unset is not null) start.Environment.Remove(unset);
+        foreach (var (key, value) in env ?? new Dictionary<string, string>()) start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "build.sh did not finish in 2 minutes");
+        Assert.True(process.WaitForExit(timeout), $"bash {string.Join(" ", arguments)} did not finish in {timeout.TotalSeconds:F0} s");
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
@@ -86,19 +90,8 @@ public class BuildScriptTests
     }
 
     /// <summary>Runs <paramref name="script"/> in bash after sourcing build.sh (which then only defines its functions).</summary>
-    private static (int ExitCode, string Output) RunFunction(string script, IDictionary<string, string>? env = null)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"source \"{Path.Combine(RepoPaths.Root, "build.sh")}\" && {script}");
-        start.Environment.Remove("DEEPVISION_SHARED");
-        foreach (var (key, value) in env ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(30_000), "bash did not finish in 30 s");
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+    private static (int ExitCode, string Output) RunFunction(string script, IDictionary<string, string>? env = null) =>
+        RunBash(["-c", $"source \"{Path.Combine(RepoPaths.Root, "build.sh")}\" && {script}"], env, TimeSpan.FromSeconds(30), unset: "DEEPVISION_SHARED");
 
     [Fact]
     public void The_test_summary_adds_up_every_assembly()
