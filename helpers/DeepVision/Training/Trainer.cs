@@ -71,8 +71,7 @@ public static class Trainer
         for (var epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
-            model.train();
-            KeepFrozenNormalizationInEval(model);
+            TrainMode(model);
             double lossSum = 0, windowLoss = 0;
             long correct = 0, seen = 0;
             int batch = 0, window = 0;
@@ -115,6 +114,13 @@ public static class Trainer
         return history;
     }
 
+    /// <summary>Training mode for the model, except the frozen batch normalization layers (see <see cref="KeepFrozenNormalizationInEval"/>).</summary>
+    private static void TrainMode(Module model)
+    {
+        model.train();
+        KeepFrozenNormalizationInEval(model);
+    }
+
     /// <summary>
     /// Batch normalization layers whose parameters are all frozen (<see cref="Transfer.Freeze"/>) stay in evaluation
     /// mode while the rest trains: their running mean and variance are part of what was frozen, and in training mode
@@ -152,7 +158,7 @@ public static class Trainer
                 seen += n;
             }
         }
-        if (wasTraining) model.train();
+        if (wasTraining) TrainMode(model);
         return new EvaluationResult(loss is null ? double.NaN : lossSum / Math.Max(seen, 1),
             (double)correct / Math.Max(seen, 1), (double)correct5 / Math.Max(seen, 1), seen);
     }
@@ -173,7 +179,7 @@ public static class Trainer
                 actual.Add(y.cpu().MoveToOuterDisposeScope());
             }
         }
-        if (wasTraining) model.train();
+        if (wasTraining) TrainMode(model);
         var p = torch.cat(predicted);
         var a = torch.cat(actual);
         predicted.ForEach(t => t.Dispose());

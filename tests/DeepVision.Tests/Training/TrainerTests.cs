@@ -97,6 +97,12 @@ public class TrainerTests
         Assert.NotEmpty(statistics);
         Assert.All(statistics, k => Assert.True(before[k].IsSame(after[k]), $"{k} changed although its layer is frozen"));
         Assert.False(before["classifier.2.weight"].IsSame(after["classifier.2.weight"]), "the head did not train");
+        // Evaluating a training model hands it back with the frozen layers still in evaluation mode.
+        model.train();
+        Trainer.KeepFrozenNormalizationInEval(model);
+        Trainer.Evaluate(model, loader);
+        Assert.True(model.training);
+        Assert.False(model.named_modules().Single(m => m.name == "features.1").module.training, "Evaluate put a frozen batch normalization back into training mode");
 
         // Unfrozen, the same layers do update their statistics: the test can fail.
         Transfer.Unfreeze(model);
