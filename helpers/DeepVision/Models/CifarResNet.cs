@@ -20,27 +20,14 @@ public sealed class CifarResNet : Module<Tensor, Tensor>
         if (depth < 8 || (depth - 2) % 6 != 0)
             throw new ArgumentOutOfRangeException(nameof(depth), depth, "CIFAR ResNets have 6n + 2 layers: 8, 14, 20, 32, 44, 56, 110.");
         var blocks = (depth - 2) / 6;
-        var inplanes = 16;
-        Module<Tensor, Tensor> Stage(int planes, int stride)
-        {
-            var stage = new List<(string, Module<Tensor, Tensor>)>();
-            for (var i = 0; i < blocks; i++)
-            {
-                var s = i == 0 ? stride : 1;
-                Module<Tensor, Tensor>? downsample = null;
-                if (i == 0 && (s != 1 || inplanes != planes))
-                    downsample = new ZeroPadShortcut(s, planes - inplanes);
-                stage.Add((i.ToString(), new BasicBlock(inplanes, planes, s, downsample, residual)));
-                inplanes = planes;
-            }
-            return Sequential(stage);
-        }
+        // Option A of the paper: where the shape changes, the shortcut subsamples and pads with zero channels.
+        Module<Tensor, Tensor> ZeroPad(int inplanes, int planes, int stride) => new ZeroPadShortcut(stride, planes - inplanes);
         conv1 = Conv2d(3, 16, 3, padding: 1, bias: false);
         bn1 = BatchNorm2d(16);
         relu = ReLU(inplace: true);
-        layer1 = Stage(16, 1);
-        layer2 = Stage(32, 2);
-        layer3 = Stage(64, 2);
+        layer1 = BasicBlock.Stage(16, 16, blocks, 1, ZeroPad, residual);
+        layer2 = BasicBlock.Stage(16, 32, blocks, 2, ZeroPad, residual);
+        layer3 = BasicBlock.Stage(32, 64, blocks, 2, ZeroPad, residual);
         avgpool = AdaptiveAvgPool2d(1);
         fc = Linear(64, numClasses);
         RegisterComponents();
@@ -101,6 +88,24 @@ public sealed class CifarResNet : Module<Tensor, Tensor>
             bn2 = BatchNorm2d(planes);
             this.downsample = downsample;
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// A stage of <paramref name="blocks"/> blocks from <paramref name="inplanes"/> to <paramref name="planes"/>
+        /// channels, the first with <paramref name="stride"/> and, where it changes the shape, the shortcut that
+        /// <paramref name="shortcut"/>(inplanes, planes, stride) makes; the blocks are named 0, 1, … as torchvision's.
+        /// </summary>
+        public static Module<Tensor, Tensor> Stage(int inplanes, int planes, int blocks, int stride,
+            Func<int, int, int, Module<Tensor, Tensor>> shortcut, bool residual = true)
+        {
+            var stage = new List<(string, Module<Tensor, Tensor>)>();
+            for (var i = 0; i < blocks; i++)
+            {
+                var (from, s) = i == 0 ? (inplanes, stride) : (planes, 1);
+                var downsample = s != 1 || from != planes ? shortcut(from, planes, s) : null;
+                stage.Add((i.ToString(), new BasicBlock(from, planes, s, downsample, residual)));
+            }
+            return Sequential(stage);
         }
 
         /// <inheritdoc />

@@ -33,25 +33,13 @@ public sealed class ImageNetResNet : Module<Tensor, Tensor>
         bn1 = BatchNorm2d(64);
         relu = ReLU(inplace: true);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
-        var inplanes = 64;
-        Module<Tensor, Tensor> Stage(int planes, int blocks, int stride)
-        {
-            var stage = new List<(string, Module<Tensor, Tensor>)>();
-            for (var i = 0; i < blocks; i++)
-            {
-                var s = i == 0 ? stride : 1;
-                Module<Tensor, Tensor>? downsample = s != 1 || inplanes != planes
-                    ? Sequential(("0", Conv2d(inplanes, planes, 1, stride: s, bias: false)), ("1", BatchNorm2d(planes)))
-                    : null;
-                stage.Add((i.ToString(), new CifarResNet.BasicBlock(inplanes, planes, s, downsample)));
-                inplanes = planes;
-            }
-            return Sequential(stage);
-        }
-        layer1 = Stage(64, Stages[0], 1);
-        layer2 = Stage(128, Stages[1], 2);
-        layer3 = Stage(256, Stages[2], 2);
-        layer4 = Stage(512, Stages[3], 2);
+        // Option B: where the shape changes, a strided 1x1 convolution and batch normalization on the shortcut.
+        Module<Tensor, Tensor> Projection(int inplanes, int planes, int stride) =>
+            Sequential(("0", Conv2d(inplanes, planes, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes)));
+        layer1 = CifarResNet.BasicBlock.Stage(64, 64, Stages[0], 1, Projection);
+        layer2 = CifarResNet.BasicBlock.Stage(64, 128, Stages[1], 2, Projection);
+        layer3 = CifarResNet.BasicBlock.Stage(128, 256, Stages[2], 2, Projection);
+        layer4 = CifarResNet.BasicBlock.Stage(256, 512, Stages[3], 2, Projection);
         avgpool = AdaptiveAvgPool2d(1);
         RegisterComponents();
     }
