@@ -10,9 +10,9 @@ public sealed class ImageDataset : IDisposable
     public ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string> classNames)
     {
         if (images.dtype != ScalarType.Byte || images.dim() != 4)
-            throw new ArgumentException($"{name}: images must be uint8 [N, C, H, W], not {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
+            throw new ArgumentException($"{name}: images must be uint8 [N, C, H, W], not {images.dtype} {images.ShapeText()}.", nameof(images));
         if (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.shape[0] != images.shape[0])
-            throw new ArgumentException($"{name}: labels must be int64 [{images.shape[0]}], not {labels.dtype} [{string.Join(", ", labels.shape)}].", nameof(labels));
+            throw new ArgumentException($"{name}: labels must be int64 [{images.shape[0]}], not {labels.dtype} {labels.ShapeText()}.", nameof(labels));
         Name = name;
         Images = images.DetachFromDisposeScope();
         Labels = labels.DetachFromDisposeScope();

@@ -78,14 +78,10 @@ public sealed class ModelSummary
             foreach (var remove in removers) remove();
             if (wasTraining) model.train();
         }
-        var parameters = model.parameters().ToList();
-        var buffers = model.buffers().ToList();
-        return new ModelSummary(model.GetType().Name, inputShape, layers,
-            parameters.Sum(p => p.numel()), parameters.Where(p => p.requires_grad).Sum(p => p.numel()),
-            parameters.Sum(p => p.numel() * p.ElementSize), buffers.Sum(b => b.numel() * b.ElementSize));
+        return new ModelSummary(model.GetType().Name, inputShape, layers, model.ParameterCount(), model.TrainableParameterCount(),
+            model.parameters().Sum(p => p.numel() * p.ElementSize), model.buffers().Sum(b => b.numel() * b.ElementSize));
     }
 
-    private static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>Bytes as "12.3 MB".</summary>
@@ -94,7 +90,7 @@ public sealed class ModelSummary
     /// <summary>The summary as a text table.</summary>
     public override string ToString()
     {
-        var rows = Layers.Select(l => (Name: $"{l.Name} ({l.Type})", Shape: Shape(l.OutputShape), Params: N(l.Parameters))).ToList();
+        var rows = Layers.Select(l => (Name: $"{l.Name} ({l.Type})", Shape: Sizes.ShapeText(l.OutputShape), Params: N(l.Parameters))).ToList();
         var w0 = Math.Max(5, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
         var w1 = Math.Max(12, rows.Select(r => r.Shape.Length).DefaultIfEmpty(0).Max());
         var w2 = Math.Max(7, rows.Select(r => r.Params.Length).DefaultIfEmpty(0).Max());
@@ -104,7 +100,7 @@ public sealed class ModelSummary
         sb.AppendLine(rule);
         foreach (var r in rows) sb.AppendLine($"{r.Name.PadRight(w0)}  {r.Shape.PadRight(w1)}  {r.Params.PadLeft(w2)}");
         sb.AppendLine(rule);
-        sb.AppendLine($"Input: {Shape(InputShape)}");
+        sb.AppendLine($"Input: {Sizes.ShapeText(InputShape)}");
         sb.AppendLine($"Total parameters: {N(TotalParameters)}");
         sb.AppendLine($"Trainable parameters: {N(TrainableParameters)}");
         sb.AppendLine($"Non-trainable parameters: {N(TotalParameters - TrainableParameters)}");
@@ -117,9 +113,9 @@ public sealed class ModelSummary
     {
         var sb = new StringBuilder("<table><thead><tr><th>Layer</th><th>Type</th><th>Output shape</th><th>Param #</th></tr></thead><tbody>");
         foreach (var l in Layers)
-            sb.Append($"<tr><td>{WebUtility.HtmlEncode(l.Name)}</td><td>{l.Type}</td><td>{Shape(l.OutputShape)}</td><td style=\"text-align:right\">{N(l.Parameters)}</td></tr>");
+            sb.Append($"<tr><td>{WebUtility.HtmlEncode(l.Name)}</td><td>{l.Type}</td><td>{Sizes.ShapeText(l.OutputShape)}</td><td style=\"text-align:right\">{N(l.Parameters)}</td></tr>");
         sb.Append("</tbody></table>");
-        sb.Append($"<p>Input {Shape(InputShape)} · total parameters <b>{N(TotalParameters)}</b> · trainable {N(TrainableParameters)} · " +
+        sb.Append($"<p>Input {Sizes.ShapeText(InputShape)} · total parameters <b>{N(TotalParameters)}</b> · trainable {N(TrainableParameters)} · " +
                   $"parameter memory {Megabytes(ParameterBytes)} (+ {Megabytes(BufferBytes)} of buffers)</p>");
         return sb.ToString();
     }

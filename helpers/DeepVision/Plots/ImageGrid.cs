@@ -17,7 +17,7 @@ public sealed class ImageGrid
     /// <summary>Builds a grid; <paramref name="scale"/> enlarges small images (MNIST's 28 px) for reading.</summary>
     public ImageGrid(Tensor images, IReadOnlyList<string>? captions = null, IReadOnlyList<bool>? wrong = null, int columns = 8, int scale = 0)
     {
-        if (images.dim() != 4) throw new ArgumentException($"images must be [N, C, H, W], not [{string.Join(", ", images.shape)}].", nameof(images));
+        if (images.dim() != 4) throw new ArgumentException($"images must be [N, C, H, W], not {images.ShapeText()}.", nameof(images));
         using var scope = torch.NewDisposeScope();
         var bytes = images.dtype == ScalarType.Byte ? images.cpu() : (images.cpu().clamp(0, 1) * 255).round().to_type(ScalarType.Byte);
         _channels = (int)images.shape[1];

@@ -166,7 +166,7 @@ public sealed record OnnxFile(string Path, IReadOnlyList<OnnxNode> Nodes, IReadO
         var elementSize = dataType == Float ? 4 : 8;
         var given = raw.Length > 0 ? raw.Length / elementSize : dataType == Float ? floatData.Count : longData.Count;
         if (raw.Length % elementSize != 0 || given != count)
-            throw new InvalidDataException($"{path}: initializer {name} has shape [{string.Join(", ", dims)}] ({count} values) but holds {given}.");
+            throw new InvalidDataException($"{path}: initializer {name} has shape {Sizes.ShapeText([.. dims])} ({count} values) but holds {given}.");
         Tensor result;
         if (dataType == Float)
         {

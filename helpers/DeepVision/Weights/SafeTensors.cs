@@ -63,7 +63,7 @@ public static class SafeTensors
                     throw Bad(path, $"tensor {name} has data offsets outside the file");
                 var count = shape.Aggregate(1L, (a, b) => a * b);
                 if (offsets[1] - offsets[0] != count * type.Size)
-                    throw Bad(path, $"tensor {name} of shape [{string.Join(", ", shape)}] needs {count * type.Size} bytes of {dtypeName}, the header gives {offsets[1] - offsets[0]}");
+                    throw Bad(path, $"tensor {name} of shape {Sizes.ShapeText(shape)} needs {count * type.Size} bytes of {dtypeName}, the header gives {offsets[1] - offsets[0]}");
                 var span = bytes.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0]));
                 tensors[name] = dtypeName switch
                 {

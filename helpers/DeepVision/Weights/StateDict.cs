@@ -53,7 +53,7 @@ public static class StateDict
             if (Skipped(name)) { skipped.Add(name); continue; }
             if (!weights.TryGetValue(name, out var source)) { missing.Add(name); continue; }
             if (!source.shape.SequenceEqual(target.shape))
-                mismatched.Add($"{name}: file [{string.Join(", ", source.shape)}], model [{string.Join(", ", target.shape)}]");
+                mismatched.Add($"{name}: file {source.ShapeText()}, model {target.ShapeText()}");
             else loaded.Add(name);
         }
         var unexpected = weights.Keys.Where(k => !targets.ContainsKey(k) && !Skipped(k)).ToList();
