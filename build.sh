@@ -162,6 +162,17 @@ summarize_test_log() {
   ' "$1"
 }
 
+# The failed tests of a dotnet test log, each with the first lines of its message and stack, so that the end of a
+# long run (all a CI page may show) names what failed and why.
+failed_test_report() {
+  awk '
+    /^  Failed [A-Za-z_]/ { shown = 0; printing = 1; print; next }
+    printing && /^  (Passed|Skipped|Failed) / { printing = 0 }
+    printing && /^\[xUnit|^Test Run|^Total tests/ { printing = 0 }
+    printing && shown < 14 { print; shown++ }
+  ' "$1"
+}
+
 # Skipped tests are allowed only where the data they need is absent: with the shared real data (this project's CI)
 # every test must run. Prints why the run fails, and returns 1, when the summary ("N passed, N failed, N skipped")
 # has skips and DEEPVISION_SHARED is set.
@@ -258,6 +269,10 @@ verb_test() {
   echo "$summary" | awk -v p="$((nb_passed + jupyter_passed))" -v f="$((nb_failed + jupyter_failed))" \
     '{ printf "%d passed, %d failed, %d skipped\n", $1 + p, $3 + f, $5 }'
   [[ -z "$skip_failure" ]] || log "$skip_failure"
+  if [[ $status -ne 0 ]] && grep -q '^  Failed [A-Za-z_]' "$log_file"; then
+    log "failed unit tests (the full log is artifacts/test.log):"
+    failed_test_report "$log_file"
+  fi
   [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 ]] || exit 1
 }
 

@@ -47,6 +47,23 @@ public sealed class ImageDataset : IDisposable
         return new ImageDataset(Name, Images.narrow(0, 0, n).clone(), Labels.narrow(0, 0, n).clone(), ClassNames);
     }
 
+    /// <summary>
+    /// Splits off a validation set: <paramref name="validationCount"/> examples drawn at random (reproducibly, from
+    /// <paramref name="seed"/>) become the validation set and the rest the training set, both new datasets. Settings are
+    /// chosen on the validation set, so that the test set measures the chosen model only once.
+    /// </summary>
+    public (ImageDataset Train, ImageDataset Validation) Split(long validationCount, int seed = 0)
+    {
+        if (validationCount <= 0 || validationCount >= Count)
+            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount, $"{Name} has {Count} examples: the validation set needs between 1 and {Count - 1} of them.");
+        using var generator = new torch.Generator((ulong)seed);
+        using var order = torch.randperm(Count, generator: generator);
+        using var validationIndex = order.narrow(0, 0, validationCount);
+        using var trainIndex = order.narrow(0, validationCount, Count - validationCount);
+        return (new ImageDataset($"{Name} (train split)", Images.index_select(0, trainIndex), Labels.index_select(0, trainIndex), ClassNames),
+                new ImageDataset($"{Name} (validation split)", Images.index_select(0, validationIndex), Labels.index_select(0, validationIndex), ClassNames));
+    }
+
     /// <summary>Examples per class, in class order.</summary>
     public long[] ClassCounts()
     {

@@ -46,6 +46,9 @@ public sealed class LineChart
     /// <summary>Use a logarithmic vertical axis (losses over several decades).</summary>
     public bool LogY { get; init; }
 
+    /// <summary>Use a logarithmic horizontal axis (learning rates over several decades).</summary>
+    public bool LogX { get; init; }
+
     /// <summary>The static picture, as PNG bytes.</summary>
     public byte[] ToPng()
     {
@@ -53,14 +56,16 @@ public sealed class LineChart
         foreach (var s in Series)
         {
             var ys = LogY ? s.Y.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray() : s.Y.ToArray();
-            var line = plot.Add.Scatter(s.X.ToArray(), ys);
+            var xs = LogX ? s.X.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray() : s.X.ToArray();
+            var line = plot.Add.Scatter(xs, ys);
             line.LegendText = s.Name;
             line.MarkerSize = s.X.Count > 60 ? 0 : 4;
         }
-        if (LogY) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
+        if (LogX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
         // Epoch axes: whole numbers only, no "1.5" ticks.
-        if (Series.All(s => s.X.All(x => x == Math.Floor(x))))
+        else if (Series.All(s => s.X.All(x => x == Math.Floor(x))))
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        if (LogY) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
         plot.Title(Title);
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
@@ -77,7 +82,7 @@ public sealed class LineChart
         chart.WithLayout(new Layout.Layout
         {
             title = Title,
-            xaxis = new Xaxis { title = XLabel },
+            xaxis = new Xaxis { title = XLabel, type = LogX ? "log" : "linear" },
             yaxis = new Yaxis { title = YLabel, type = LogY ? "log" : "linear" },
             width = Width,
             height = Height,
@@ -107,17 +112,27 @@ public sealed class LineChart
             series.Add(new Series("train loss (batches)", history.Batches.Select(b => b.Epoch).ToList(), history.Batches.Select(b => b.Loss).ToList()));
         series.Add(new Series("train loss", history.Epochs.Select(e => (double)e.Epoch).ToList(), history.Epochs.Select(e => e.TrainLoss).ToList()));
         if (history.Epochs.Any(e => e.TestLoss is not null))
-            series.Add(new Series("test loss", history.Epochs.Select(e => (double)e.Epoch).ToList(), history.Epochs.Select(e => e.TestLoss ?? double.NaN).ToList()));
+            series.Add(new Series($"{history.EvaluatedOn} loss", history.Epochs.Select(e => (double)e.Epoch).ToList(), history.Epochs.Select(e => e.TestLoss ?? double.NaN).ToList()));
         return new LineChart(title, "epoch", "loss", series);
     }
 
-    /// <summary>Train and test accuracy (percent) per epoch.</summary>
+    /// <summary>A learning-rate sweep's smoothed loss against the learning rate, both on log axes, with the suggestion marked.</summary>
+    public static LineChart LearningRates(LearningRateSweep sweep, string title = "Learning-rate finder")
+    {
+        var low = sweep.Losses.Min();
+        var high = sweep.Losses.Max();
+        return new LineChart(title, "learning rate", "smoothed training loss",
+            [new Series("loss", sweep.LearningRates, sweep.Losses),
+             new Series($"suggestion {sweep.Suggestion:G2}", [sweep.Suggestion, sweep.Suggestion], [low, high])]) { LogX = true, LogY = true };
+    }
+
+    /// <summary>Train and test (or validation) accuracy (percent) per epoch.</summary>
     public static LineChart Accuracy(History history, string title = "Accuracy")
     {
         var epochs = history.Epochs.Select(e => (double)e.Epoch).ToList();
         var series = new List<Series> { new("train accuracy", epochs, history.Epochs.Select(e => 100 * (e.TrainAccuracy ?? double.NaN)).ToList()) };
         if (history.Epochs.Any(e => e.TestAccuracy is not null))
-            series.Add(new Series("test accuracy", epochs, history.Epochs.Select(e => 100 * (e.TestAccuracy ?? double.NaN)).ToList()));
+            series.Add(new Series($"{history.EvaluatedOn} accuracy", epochs, history.Epochs.Select(e => 100 * (e.TestAccuracy ?? double.NaN)).ToList()));
         return new LineChart(title, "epoch", "accuracy (%)", series);
     }
 }

@@ -12,15 +12,16 @@ public sealed class ScatterPlot
     private readonly double[] _x, _y;
     private readonly long[] _labels;
     private double[,]? _regions;
+    private readonly List<(string Name, double Slope, double Intercept)> _lines = [];
     private (double XMin, double XMax, double YMin, double YMax) _bounds;
 
-    /// <summary>Points <paramref name="points"/> [N, 2] with integer labels [N].</summary>
-    public ScatterPlot(Tensor points, Tensor labels, string title = "")
+    /// <summary>Points <paramref name="points"/> [N, 2] with integer labels [N] (null: one class, for regression data).</summary>
+    public ScatterPlot(Tensor points, Tensor? labels, string title = "")
     {
         using var p = points.cpu().to_type(ScalarType.Float64);
         _x = p[.., 0].data<double>().ToArray();
         _y = p[.., 1].data<double>().ToArray();
-        _labels = labels.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+        _labels = labels is null ? new long[_x.Length] : labels.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
         Title = title;
         var marginX = (_x.Max() - _x.Min()) * 0.1 + 1e-6;
         var marginY = (_y.Max() - _y.Min()) * 0.1 + 1e-6;
@@ -52,6 +53,13 @@ public sealed class ScatterPlot
         return this;
     }
 
+    /// <summary>Draws the line y = slope·x + intercept across the plot, named in the legend (a fitted regression line).</summary>
+    public ScatterPlot WithLine(string name, double slope, double intercept)
+    {
+        _lines.Add((name, slope, intercept));
+        return this;
+    }
+
     /// <summary>The picture as PNG.</summary>
     public byte[] ToPng()
     {
@@ -71,11 +79,18 @@ public sealed class ScatterPlot
             var points = plot.Add.ScatterPoints(xs, ys);
             points.Color = palette.GetColor((int)label);
             points.MarkerSize = 5;
-            points.LegendText = $"class {label}";
+            points.LegendText = _labels.Distinct().Count() > 1 ? $"class {label}" : "data";
+        }
+        foreach (var (name, slope, intercept) in _lines)
+        {
+            var line = plot.Add.Line(_bounds.XMin, slope * _bounds.XMin + intercept, _bounds.XMax, slope * _bounds.XMax + intercept);
+            line.LineWidth = 2;
+            line.Color = palette.GetColor(_lines.FindIndex(l => l.Name == name) + 3);
+            line.LegendText = name;
         }
         plot.Axes.SetLimits(_bounds.XMin, _bounds.XMax, _bounds.YMin, _bounds.YMax);
         plot.Title(Title);
-        if (_labels.Distinct().Count() > 1) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        if (_labels.Distinct().Count() > 1 || _lines.Count > 0) plot.ShowLegend(_lines.Count > 0 ? ScottPlot.Alignment.UpperLeft : ScottPlot.Alignment.UpperRight);
         return plot.GetImageBytes(520, 440, ScottPlot.ImageFormat.Png);
     }
 

@@ -1,6 +1,10 @@
 namespace DeepVision.Training;
 
-/// <summary>One epoch's figures. Accuracies are fractions (0.987 = 98.7%); test figures are null without test data.</summary>
+/// <summary>
+/// One epoch's figures. Accuracies are fractions (0.987 = 98.7%). The "test" figures are those of the data Fit
+/// evaluates on after each epoch (the test set, or a validation set: <see cref="History.EvaluatedOn"/> says which);
+/// they are null without such data.
+/// </summary>
 public sealed record EpochMetrics(
     int Epoch,
     double TrainLoss,
@@ -24,6 +28,15 @@ public sealed class History
     /// <summary>The training loss every <c>logEvery</c> batches.</summary>
     public List<BatchLoss> Batches { get; } = [];
 
+    /// <summary>What the per-epoch evaluation ran on: "test" (default) or "validation" (<see cref="TrainingOptions.EvaluatedOn"/>).</summary>
+    public string EvaluatedOn { get; set; } = "test";
+
+    /// <summary>The epoch with the highest evaluation accuracy (the first of equals), or null without evaluation.</summary>
+    public EpochMetrics? Best => Epochs.Where(e => e.TestAccuracy is not null).OrderByDescending(e => e.TestAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
+
+    /// <summary>Whether early stopping ended the run before its last epoch (<see cref="TrainingOptions.Patience"/>).</summary>
+    public bool StoppedEarly { get; set; }
+
     /// <summary>The last epoch, or null before the first one ends.</summary>
     public EpochMetrics? Last => Epochs.Count > 0 ? Epochs[^1] : null;
 
@@ -31,14 +44,14 @@ public sealed class History
     public TimeSpan TotalTime => Epochs.Aggregate(TimeSpan.Zero, (t, e) => t + e.Time);
 
     /// <inheritdoc />
-    public override string ToString() => Last is { } e ? Format(e) : "no epoch yet";
+    public override string ToString() => Last is { } e ? Format(e, EvaluatedOn) : "no epoch yet";
 
     /// <summary>"epoch 3: loss 0.123, train acc 96.1%, test loss 0.101, test acc 96.9%, 1,234 ex/s, 12.3 s".</summary>
-    public static string Format(EpochMetrics e) =>
+    public static string Format(EpochMetrics e, string evaluatedOn = "test") =>
         $"epoch {e.Epoch}: loss {e.TrainLoss:F4}" +
         (e.TrainAccuracy is { } ta ? $", train acc {ta * 100:F1}%" : "") +
-        (e.TestLoss is { } tl ? $", test loss {tl:F4}" : "") +
-        (e.TestAccuracy is { } acc ? $", test acc {acc * 100:F1}%" : "") +
+        (e.TestLoss is { } tl ? $", {evaluatedOn} loss {tl:F4}" : "") +
+        (e.TestAccuracy is { } acc ? $", {evaluatedOn} acc {acc * 100:F1}%" : "") +
         (e.TestTop5 is { } t5 ? $", top-5 {t5 * 100:F1}%" : "") +
         $", lr {e.LearningRate:G3}, {e.ExamplesPerSecond:N0} ex/s, {e.Time.TotalSeconds:F1} s";
 }

@@ -33,6 +33,25 @@ public sealed record TrainingOptions(int Epochs)
     /// <summary>Whether a notebook shows the progress bar (default true).</summary>
     public bool ShowProgress { get; init; } = true;
 
+    /// <summary>
+    /// What the evaluation data after each epoch is: "test" (default) or "validation". Only names it, in the progress
+    /// line, the history and its charts, so that a validation accuracy is never called a test accuracy.
+    /// </summary>
+    public string EvaluatedOn { get; init; } = "test";
+
+    /// <summary>
+    /// Early stopping: stop when the evaluation accuracy has not improved for this many epochs (null: never stop early).
+    /// Needs evaluation data.
+    /// </summary>
+    public int? Patience { get; init; }
+
+    /// <summary>
+    /// Where to keep the best model: after every epoch whose evaluation accuracy beats all earlier ones, the weights are
+    /// saved to this file (atomically), and at the end of training the model is given those best weights back.
+    /// Needs evaluation data.
+    /// </summary>
+    public string? BestCheckpoint { get; init; }
+
     internal void Validate()
     {
         if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "The number of epochs cannot be negative.");
@@ -42,6 +61,15 @@ public sealed record TrainingOptions(int Epochs)
             throw new ArgumentException("OneCycleLR steps once per batch (its total_steps counts batches): pass it as BatchScheduler, not EpochScheduler.", nameof(EpochScheduler));
         if (EpochScheduler is not null && ReferenceEquals(EpochScheduler, BatchScheduler))
             throw new ArgumentException("The same scheduler cannot step both per epoch and per batch.", nameof(BatchScheduler));
+        if (Patience is <= 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience counts epochs without improvement: give 1 or more, or null for no early stopping.");
+        if (string.IsNullOrWhiteSpace(EvaluatedOn)) throw new ArgumentException("Name the evaluation data (\"test\" or \"validation\").", nameof(EvaluatedOn));
+    }
+
+    internal void ValidateEvaluation(bool hasEvaluationData)
+    {
+        if (hasEvaluationData) return;
+        if (Patience is not null) throw new ArgumentException("Early stopping watches the evaluation accuracy: pass evaluation (validation) data to Fit, or set Patience to null.", nameof(Patience));
+        if (BestCheckpoint is not null) throw new ArgumentException("The best checkpoint is chosen by evaluation accuracy: pass evaluation (validation) data to Fit, or set BestCheckpoint to null.", nameof(BestCheckpoint));
     }
 }
 
@@ -55,8 +83,9 @@ public sealed record EvaluationResult(double Loss, double Accuracy, double Top5,
 public static class Trainer
 {
     /// <summary>
-    /// Trains a classifier for <c>options.Epochs</c> epochs and evaluates it on <paramref name="test"/> (when given)
-    /// after each one; see <see cref="TrainingOptions"/> for schedules, live charts and continuing a run. In a
+    /// Trains a classifier for <c>options.Epochs</c> epochs and evaluates it on <paramref name="test"/> (when given: the
+    /// test set, or a validation set) after each one; see <see cref="TrainingOptions"/> for schedules, live charts,
+    /// early stopping, the best checkpoint and continuing a run. In a
     /// notebook a progress bar updates in place while training runs and ends as one line.
     /// </summary>
     public static History Fit(Module<Tensor, Tensor> model, BatchLoader train, BatchLoader? test, optim.Optimizer optimizer,
@@ -64,7 +93,13 @@ public static class Trainer
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        options.ValidateEvaluation(test is not null);
         var history = options.Continue ?? new History();
+        history.EvaluatedOn = options.EvaluatedOn;
+        history.StoppedEarly = false;
+        var best = history.Best?.TestAccuracy ?? double.NegativeInfinity;
+        var epochsWithoutImprovement = 0;
+        var savedBest = false;
         var epochs = options.Epochs;
         var firstEpoch = history.Epochs.Count + 1;
         var progress = new TrainingProgress(options.ShowProgress, epochs, train.Count, options.Live);
@@ -109,8 +144,22 @@ public static class Trainer
                 evaluation?.Loss, evaluation?.Accuracy, evaluation?.Top5, learningRate, seen / trainTime.TotalSeconds, watch.Elapsed));
             progress.Epoch(history, epoch - firstEpoch);
             options.OnEpoch?.Invoke(history);
+            if (evaluation is null) continue;
+            if (evaluation.Accuracy > best)
+            {
+                best = evaluation.Accuracy;
+                epochsWithoutImprovement = 0;
+                if (options.BestCheckpoint is { } path) { Checkpoint.Save(model, path); savedBest = true; }
+            }
+            else if (options.Patience is { } patience && ++epochsWithoutImprovement >= patience && epoch < firstEpoch + epochs - 1)
+            {
+                history.StoppedEarly = true;
+                break;
+            }
         }
-        progress.Finish(history);
+        progress.Finish(history, history.Epochs.Count - firstEpoch + 1);
+        // The model ends with its best weights, not its last ones.
+        if (savedBest && history.Last != history.Best) Checkpoint.Load(model, options.BestCheckpoint!);
         return history;
     }
 

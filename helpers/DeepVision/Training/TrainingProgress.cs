@@ -44,15 +44,16 @@ internal sealed class TrainingProgress
     {
         if (display is null) return;
         chartHtml = chart?.Invoke(history).ToDisplayString("text/html") ?? "";
-        Redraw($"epoch {epochIndex + 1}/{epochs} done · {History.Format(history.Epochs[^1])}", (double)(epochIndex + 1) / epochs);
+        Redraw($"epoch {epochIndex + 1}/{epochs} done · {History.Format(history.Epochs[^1], history.EvaluatedOn)}", (double)(epochIndex + 1) / epochs);
     }
 
     /// <summary>The one line that stays in the saved notebook.</summary>
-    public void Finish(History history)
+    public void Finish(History history, int epochsRun)
     {
-        var line = $"trained {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}, " +
+        var line = $"trained {epochsRun} epoch{(epochsRun == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}, " +
                    $"{images / Math.Max(total.Elapsed.TotalSeconds, 1e-9):N0} img/s" +
-                   (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", test acc {a * 100:F1}%" : "") : "");
+                   (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", {history.EvaluatedOn} acc {a * 100:F1}%" : "") : "") +
+                   (history.StoppedEarly ? $"; stopped early after {epochsRun} of {epochs} epochs" : "");
         display?.Update(new HtmlString(Html(line, 1, bar: false)));
     }
 

@@ -131,6 +131,37 @@ public class BuildScriptTests
     }
 
     [Fact]
+    public void The_end_of_a_failed_run_names_each_failed_test_with_its_message()
+    {
+        using var folder = new TempFolder();
+        var log = Path.Combine(folder.Path, "test.log");
+        File.WriteAllText(log, """
+              Passed DeepVision.Tests.Data.RealDatasetTests.The_manifest_matches_the_committed_files [28 ms]
+              Failed DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits [2 s]
+              Error Message:
+               Assert.True() Failure
+              Stack Trace:
+                 at DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits() in FileLockTests.cs:line 40
+              Passed DeepVision.Tests.Weights.StateDictTests.Our_own_checkpoints_round_trip_through_safetensors [2 ms]
+            [xUnit.net 00:01:07.70]   Finished:    DeepVision.Tests
+
+            Test Run Failed.
+            Total tests: 2
+                 Passed: 1
+                 Failed: 1
+            """);
+        var (code, output) = RunFunction($"failed_test_report '{log}'");
+        Assert.Equal(0, code);
+        Assert.Equal("""
+              Failed DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits [2 s]
+              Error Message:
+               Assert.True() Failure
+              Stack Trace:
+                 at DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits() in FileLockTests.cs:line 40
+            """, output.TrimEnd().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void Skips_fail_the_run_only_when_the_shared_real_data_is_there()
     {
         var (code, output) = RunFunction("judge_skips '150 passed, 0 failed, 5 skipped'");

@@ -1,0 +1,89 @@
+using DeepVision.Data;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Training;
+
+/// <summary>
+/// What a learning-rate sweep measured: the smoothed training loss at each learning rate it tried, and the rate it
+/// suggests (a tenth of the rate with the lowest loss, fast.ai's classic rule: still on the steep part of the curve,
+/// safely before the loss blows up).
+/// </summary>
+public sealed record LearningRateSweep(IReadOnlyList<double> LearningRates, IReadOnlyList<double> Losses)
+{
+    /// <summary>The learning rate with the lowest smoothed loss.</summary>
+    public double LowestLossRate => LearningRates[Losses.Select((l, i) => (l, i)).MinBy(p => p.l).i];
+
+    /// <summary>A tenth of <see cref="LowestLossRate"/>: the rate to train with.</summary>
+    public double Suggestion => LowestLossRate / 10;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{LearningRates.Count} learning rates from {LearningRates[0]:G2} to {LearningRates[^1]:G2}; lowest loss at {LowestLossRate:G2}, suggestion {Suggestion:G2}";
+}
+
+/// <summary>
+/// The learning-rate range test (Smith 2017, fast.ai's lr_find): train for a few hundred batches while the learning
+/// rate grows exponentially from tiny to huge, and watch the loss. It falls once the rate is large enough to learn,
+/// and explodes when it is too large; a good rate lies in between. The model gets its weights back afterwards.
+/// </summary>
+public static class LearningRateFinder
+{
+    /// <summary>
+    /// Sweeps the learning rate of <paramref name="optimizer"/> from <paramref name="start"/> to <paramref name="end"/>
+    /// over <paramref name="steps"/> batches (going round <paramref name="train"/> again if it is shorter), stopping
+    /// early when the loss is 4 times its lowest value. The model's weights and buffers are restored at the end; the
+    /// optimizer's state (momentum) is not, so build a fresh optimizer for the real training.
+    /// </summary>
+    public static LearningRateSweep Run(Module<Tensor, Tensor> model, BatchLoader train, optim.Optimizer optimizer,
+        Module<Tensor, Tensor, Tensor> loss, double start = 1e-7, double end = 10, int steps = 100)
+    {
+        if (start <= 0 || end <= start) throw new ArgumentOutOfRangeException(nameof(start), $"The sweep needs 0 < start < end, not start {start} and end {end}.");
+        if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "The sweep needs at least 2 steps.");
+        var saved = model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        var rates = new List<double>();
+        var losses = new List<double>();
+        var wasTraining = model.training;
+        model.train();
+        Trainer.KeepFrozenNormalizationInEval(model);
+        try
+        {
+            double average = 0, lowest = double.PositiveInfinity;
+            var step = 0;
+            while (step < steps)
+            {
+                foreach (var (x, y) in train)
+                {
+                    if (step >= steps) break;
+                    using var scope = torch.NewDisposeScope();
+                    var rate = start * Math.Pow(end / start, (double)step / (steps - 1));
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                    optimizer.zero_grad();
+                    var l = loss.forward(model.forward(x), y);
+                    l.backward();
+                    optimizer.step();
+                    // An exponential moving average with bias correction, as fast.ai smooths it: single batches are noisy.
+                    var value = l.item<float>();
+                    average = 0.98 * average + 0.02 * value;
+                    var smoothed = average / (1 - Math.Pow(0.98, step + 1));
+                    step++;
+                    if (!double.IsFinite(smoothed)) { step = steps; break; }
+                    rates.Add(rate);
+                    losses.Add(smoothed);
+                    lowest = Math.Min(lowest, smoothed);
+                    if (smoothed > 4 * lowest) { step = steps; break; }
+                }
+                if (train.Count == 0) throw new ArgumentException("The training data has no batches.", nameof(train));
+            }
+        }
+        finally
+        {
+            using (torch.no_grad())
+                foreach (var (name, tensor) in model.state_dict()) tensor.copy_(saved[name]);
+            foreach (var t in saved.Values) t.Dispose();
+            optimizer.zero_grad();
+            if (!wasTraining) model.eval();
+        }
+        if (rates.Count < 2) throw new InvalidOperationException("The loss was not finite from the first batches on: lower the start of the sweep.");
+        return new LearningRateSweep(rates, losses);
+    }
+}
