@@ -20,7 +20,7 @@ public class HelpersLayoutTests
             // Comments and strings name namespaces without depending on them.
             var code = Regex.Replace(text, @"//.*$|""(?:\\.|[^""\\])*""", "", RegexOptions.Multiline);
             // Inside DeepVision.X, a sibling is named "Plots.LineChart" as well as "DeepVision.Plots.LineChart".
-            foreach (Match m in Regex.Matches(code, @"(?:\bDeepVision\.|(?<![\w.]))(Data|Devices|Models|Plots|Storage|Training|Weights)\.[A-Z]|\busing\s+DeepVision\.(Data|Devices|Models|Plots|Storage|Training|Weights)\s*;"))
+            foreach (Match m in Regex.Matches(code, @"(?:\bDeepVision\.|(?<![\w.]))(Data|Devices|Interpretation|Models|Plots|Storage|Training|Weights)\.[A-Z]|\busing\s+DeepVision\.(Data|Devices|Interpretation|Models|Plots|Storage|Training|Weights)\s*;"))
             {
                 var name = $"DeepVision.{(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)}";
                 if (name != ns) used.Add(name);
