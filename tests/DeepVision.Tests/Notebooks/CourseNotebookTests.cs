@@ -63,10 +63,19 @@ public class CourseNotebookTests
         var references = Regex.Matches(notebook.Cells.First(c => c.IsCode).Source, "^#r .*$", RegexOptions.Multiline).Select(m => m.Value).ToList();
         Assert.Equal(["#r \"nuget: TorchSharp-cpu, ", "#r \"nuget: DeepVision, "], references.Select(r => r[..(r.IndexOf(',') + 2)]));
         Assert.DoesNotContain(notebook.Cells, c => c.IsCode && Regex.IsMatch(c.Source, "^#r \"(?!nuget:)", RegexOptions.Multiline));
-        var last = notebook.Cells[^1];
-        Assert.Equal("markdown", last.CellType);
-        Assert.Contains("## Summary", last.Source);
-        Assert.Contains("## Exercises", last.Source);
+        // Ends with a summary and exercises, then the solutions: one per exercise, in order, in a section of its own.
+        var summary = notebook.Cells.Select((c, i) => (c, i)).LastOrDefault(p => p.c.CellType == "markdown" && p.c.Source.Contains("## Summary") && p.c.Source.Contains("## Exercises"), (null!, -1)).i;
+        Assert.True(summary > 0, $"{name}: no markdown cell with '## Summary' and '## Exercises'");
+        var exercises = Regex.Matches(notebook.Cells[summary].Source[notebook.Cells[summary].Source.IndexOf("## Exercises", StringComparison.Ordinal)..], @"^(\d+)\. ", RegexOptions.Multiline)
+            .Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.True(exercises.Count >= 2, $"{name}: fewer than two numbered exercises");
+        Assert.Equal(Enumerable.Range(1, exercises.Count), exercises);
+        var rest = notebook.Cells.Skip(summary + 1).ToList();
+        Assert.True(rest.Count > 0 && rest[0].CellType == "markdown" && rest[0].Source.StartsWith("## Solutions", StringComparison.Ordinal),
+            $"{name}: the cell after the exercises must start the '## Solutions' section");
+        var solved = rest.Where(c => c.CellType == "markdown").SelectMany(c => Regex.Matches(c.Source, @"\*\*Exercise (\d+)\.\*\*").Select(m => int.Parse(m.Groups[1].Value))).ToList();
+        Assert.True(exercises.SequenceEqual(solved), $"{name}: exercises {string.Join(", ", exercises)}, solutions for {string.Join(", ", solved)}");
+        Assert.DoesNotContain(rest, c => c.IsCode && c.Source.Contains("Result:", StringComparison.Ordinal));
         // Explains before it computes: no two code cells in a row without prose between them (setup excepted).
         for (var i = 3; i < notebook.Cells.Count; i++)
             Assert.False(notebook.Cells[i].IsCode && notebook.Cells[i - 1].IsCode && notebook.Cells[i - 2].IsCode,
