@@ -19,12 +19,13 @@ public static class GradCam
     {
         if (images.dim() != 4) throw new ArgumentException($"Grad-CAM takes a batch of images [N, C, H, W], not {images.ShapeText()}.", nameof(images));
         Tensor? activation = null;
-        // The hook keeps the layer's output and hands the network an alias of it: containers such as Sequential dispose
-        // each intermediate result once the next layer has used it, and that must not be the tensor kept here.
+        // The hook keeps the layer's output and hands the network an alias of it. Models dispose their intermediate
+        // results (a forward pass in a dispose scope, a Sequential passing results on), so the kept tensor is taken out
+        // of every dispose scope and disposed here, after its gradient has been read.
         var hook = layer.register_forward_hook((_, _, output) =>
         {
             output.retain_grad();
-            activation = output;
+            activation = output.DetachFromDisposeScope();
             return output.alias();
         });
         var wasTraining = model.training;
@@ -47,6 +48,8 @@ public static class GradCam
         }
         finally
         {
+            activation?.grad?.Dispose();
+            activation?.Dispose();
             hook.remove();
             model.zero_grad();
             if (wasTraining) model.train();

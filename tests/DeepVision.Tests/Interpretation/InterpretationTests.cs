@@ -55,6 +55,19 @@ public class InterpretationTests
     }
 
     [Fact]
+    public void Grad_cam_works_on_a_course_model_whose_forward_pass_disposes_its_intermediates()
+    {
+        torch.manual_seed(0);
+        var model = DeepVision.Models.Zoo.cifar_net(width: 8);
+        var layer = (Module<Tensor, Tensor>)model.named_modules().First(m => m.name == "features.19").module;
+        var images = torch.randn(3, 3, 32, 32);
+        var heat = GradCam.Compute(model, layer, images);
+        Assert.Equal([3, 32, 32], heat.shape);
+        Assert.Equal(1f, heat.amax([1, 2]).min().item<float>(), 5);
+        Assert.False(heat.isnan().any().item<bool>());
+    }
+
+    [Fact]
     public void Top_losses_are_the_largest_per_example_losses_largest_first()
     {
         torch.manual_seed(0);
