@@ -54,6 +54,12 @@ Verbs:
                                          notebook, status, time, key results. quick (default) uses the samples in
                                          datasets/ offline; full uses the real settings and datasets; cpu
                                          (notebooks 07-12) is a reduced scale that a 2-core CPU finishes.
+  record [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
+                                         Execute notebooks (default: all) in their recording profile
+                                         (metadata.deepvision.recording: full, or cpu for 07-12) and, when a
+                                         run passes, write its outputs into the notebook in notebooks/ (sources
+                                         untouched) with the profile, machine, versions, time and code hash.
+                                         The only command that writes notebooks/. Default timeout 3 hours.
   jupyter [--profile quick|full|cpu] [notebook...]
                                          Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
                                          kernel for Jupyter, into artifacts/jupyter/, and check them. Installs
@@ -282,6 +288,16 @@ verb_data() {
   (cd "$REPO_ROOT" && dotnet run "$DATA_TOOL" -- "$@")
 }
 
+# Runs notebooks in their recording profiles and writes the outputs into notebooks/ (the only command that does).
+verb_record() {
+  use_dotnet
+  build_all >/dev/null
+  local warning
+  warning="$(system_libtorch_warning)"
+  [[ -z "$warning" ]] || log "warning: $warning"
+  (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- record "$@")
+}
+
 verb_notebooks() {
   use_dotnet
   build_all >/dev/null
@@ -363,6 +379,7 @@ main() {
     build) verb_build "$@" ;;
     test) verb_test "$@" ;;
     notebooks) verb_notebooks "$@" ;;
+    record) verb_record "$@" ;;
     data) verb_data "$@" ;;
     jupyter) verb_jupyter "$@" ;;
     bench) verb_bench "$@" ;;

@@ -3,6 +3,8 @@
 //   dotnet run tools/notebooks.cs -- run [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
 //   dotnet run tools/notebooks.cs -- check executed.ipynb...
 //   dotnet run tools/notebooks.cs -- prepare --profile quick notebook.ipynb copy.ipynb
+//   dotnet run tools/notebooks.cs -- record [--profile quick|cpu|full] [--timeout SECONDS] [notebook.ipynb...]
+//   dotnet run tools/notebooks.cs -- verify [notebook.ipynb...]
 //
 // run: for each notebook (default: notebooks/*.ipynb), a temporary copy gets the profile's values as a cell tagged
 // `injected-parameters` right after the `parameters` cell (papermill's way; `full` injects nothing), dotnet-repl
@@ -12,6 +14,15 @@
 // key results: the lines that start with "Result:") ends the run. Exit code 0 when every notebook ran and passed.
 //
 // prepare: writes the copy with the injected parameters that `run` executes (for another executor: Jupyter).
+//
+// record: runs each notebook as `run` does, in its recording profile (metadata.deepvision.recording.profile, or
+// --profile), and, when it passes, writes the outputs into the notebook in notebooks/ (sources untouched) with
+// metadata.deepvision.recorded: profile, parameters, date, machine, TorchSharp and libtorch versions, time and the
+// SHA-256 of the code cells. The only command that writes a notebook in notebooks/.
+//
+// verify: for every notebook (default notebooks/*.ipynb) that carries outputs: they come from a recording whose code
+// hash and parameters are the notebook's current ones, they pass the check below, and every figure the summary states
+// in bold appears in them; every bold figure of the README's results table appears in its notebook's outputs.
 //
 // check: fails on what a learner should never see: an error output, a rich object shown as its plain-text type name,
 // a `<null>`, a compiler diagnostic, a cell that draws a chart but shows none.
@@ -30,6 +41,8 @@ try
         ["run", .. var rest] => Run(rest),
         ["check", .. var files] when files.Length > 0 => CheckFiles(files),
         ["prepare", "--profile", var profile, var input, var output] => Prepare(profile, input, output),
+        ["record", .. var rest] => Record(rest),
+        ["verify", .. var files] => Verify(files),
         _ => Usage(),
     };
 }
@@ -44,6 +57,8 @@ int Usage()
     Console.Error.WriteLine("usage: dotnet run tools/notebooks.cs -- run [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]");
     Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- check executed.ipynb...");
     Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- prepare --profile quick|cpu|full notebook.ipynb copy.ipynb");
+    Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- record [--profile quick|cpu|full] [--timeout SECONDS] [notebook.ipynb...]");
+    Console.Error.WriteLine("       dotnet run tools/notebooks.cs -- verify [notebook.ipynb...]");
     return 1;
 }
 
@@ -61,10 +76,11 @@ int Prepare(string profile, string input, string output)
     }
 }
 
-int Run(string[] rest)
+(string Profile, TimeSpan Timeout, string OutDir, List<string> Inputs, bool ProfileGiven) Options(string[] rest, TimeSpan defaultTimeout)
 {
     var profile = "quick";
-    var timeout = TimeSpan.FromMinutes(10);
+    var profileGiven = false;
+    var timeout = defaultTimeout;
     var outDir = Path.Combine(repoRoot, "artifacts", "notebooks");
     var inputs = new List<string>();
     for (var i = 0; i < rest.Length; i++)
@@ -72,7 +88,7 @@ int Run(string[] rest)
         string Value() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
         switch (rest[i])
         {
-            case "--profile": profile = Value(); break;
+            case "--profile": profile = Value(); profileGiven = true; break;
             case "--timeout":
                 timeout = double.TryParse(Value(), CultureInfo.InvariantCulture, out var s) && s > 0
                     ? TimeSpan.FromSeconds(s) : throw new UsageException("--timeout takes a number of seconds above 0");
@@ -84,65 +100,24 @@ int Run(string[] rest)
                 break;
         }
     }
-    if (inputs.Count == 0) inputs.AddRange(Directory.GetFiles(Path.Combine(repoRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal));
+    if (inputs.Count == 0) inputs.AddRange(CourseNotebooks());
     foreach (var input in inputs)
         if (!File.Exists(input)) throw new UsageException($"{input}: no such notebook");
+    return (profile, timeout, outDir, inputs, profileGiven);
+}
 
+IEnumerable<string> CourseNotebooks() => Directory.GetFiles(Path.Combine(repoRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal);
+
+int Run(string[] rest)
+{
+    var (profile, timeout, outDir, inputs, _) = Options(rest, TimeSpan.FromMinutes(10));
     Directory.CreateDirectory(outDir);
-    var workDir = Path.Combine(repoRoot, "artifacts", "notebook-runs");
-    Directory.CreateDirectory(workDir);
     var rows = new List<(string Name, string Status, TimeSpan Time, string Results)>();
     foreach (var input in inputs)
     {
-        var name = Path.GetFileName(input);
-        Console.WriteLine($"── {name} ({profile} profile)");
-        var watch = Stopwatch.StartNew();
-        string status;
-        var results = "";
-        try
-        {
-            var (notebook, parameters) = WithInjectedParameters(input, profile);
-            var copy = Path.Combine(workDir, name);
-            var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(name) + ".repl.ipynb");
-            File.Delete(raw);
-            WriteAtomically(copy, notebook.ToJsonString(JsonOptions));
-            var (exitCode, timedOut, log) = Execute(copy, raw, timeout);
-            if (!File.Exists(raw))
-            {
-                status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s" : $"dotnet-repl failed (exit {exitCode})";
-                Console.WriteLine(Tail(log, 4000));
-            }
-            else
-            {
-                var executed = Merge(notebook, JsonNode.Parse(File.ReadAllText(raw))!.AsObject());
-                var problems = Check(executed);
-                results = string.Join("; ", ResultLines(executed).Select(l => l["Result:".Length..].Trim()));
-                status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s"
-                    : problems.Count > 0 ? $"failed: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}"
-                    : exitCode != 0 ? $"failed (dotnet-repl exit {exitCode})" : "passed";
-                foreach (var p in problems) Console.WriteLine($"   {name}: {p}");
-                var metadata = executed["metadata"] as JsonObject ?? (JsonObject)(executed["metadata"] = new JsonObject());
-                var deepvision = metadata["deepvision"] as JsonObject ?? (JsonObject)(metadata["deepvision"] = new JsonObject());
-                deepvision["execution"] = new JsonObject
-                {
-                    ["executor"] = $"dotnet-repl {ToolVersion("dotnet-repl")}",
-                    ["profile"] = profile,
-                    ["parameters"] = parameters,
-                    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                    ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
-                    ["status"] = status,
-                };
-                WriteAtomically(Path.Combine(outDir, name), executed.ToJsonString(JsonOptions) + "\n");
-                if (status != "passed" && problems.Count == 0) Console.WriteLine(Tail(log, 4000));
-            }
-        }
-        catch (NotebookException e)
-        {
-            status = "failed: " + e.Message;
-            Console.WriteLine($"   {name}: {e.Message}");
-        }
-        rows.Add((name, status, watch.Elapsed, results));
-        Console.WriteLine($"   {status}, {watch.Elapsed.TotalSeconds:F0} s");
+        var execution = Execute1(input, profile, timeout);
+        if (execution.Executed is { } executed) WriteAtomically(Path.Combine(outDir, Path.GetFileName(input)), executed.ToJsonString(JsonOptions) + "\n");
+        rows.Add((Path.GetFileName(input), execution.Status, execution.Time, execution.Results));
     }
 
     var table = new StringBuilder();
@@ -155,6 +130,236 @@ int Run(string[] rest)
     Console.WriteLine($"\nnotebooks: {rows.Count - failed} passed, {failed} failed ({profile} profile, executed copies in {Path.GetRelativePath(repoRoot, outDir)}/)");
     return failed == 0 ? 0 : 2;
 }
+
+// One notebook through dotnet-repl in a profile: the executed copy (with the source's metadata and
+// metadata.deepvision.execution), its status, time and Result: lines. The source is not written.
+(JsonObject? Executed, string Status, TimeSpan Time, string Results, JsonObject Parameters) Execute1(string input, string profile, TimeSpan timeout)
+{
+    var name = Path.GetFileName(input);
+    var workDir = Path.Combine(repoRoot, "artifacts", "notebook-runs");
+    Directory.CreateDirectory(workDir);
+    Console.WriteLine($"── {name} ({profile} profile)");
+    var watch = Stopwatch.StartNew();
+    string status;
+    var results = "";
+    JsonObject? executed = null;
+    var parameters = new JsonObject();
+    try
+    {
+        (var notebook, parameters) = WithInjectedParameters(input, profile);
+        var copy = Path.Combine(workDir, name);
+        var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(name) + ".repl.ipynb");
+        File.Delete(raw);
+        WriteAtomically(copy, notebook.ToJsonString(JsonOptions));
+        var (exitCode, timedOut, log) = Execute(copy, raw, timeout);
+        if (!File.Exists(raw))
+        {
+            status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s" : $"dotnet-repl failed (exit {exitCode})";
+            Console.WriteLine(Tail(log, 4000));
+        }
+        else
+        {
+            executed = Merge(notebook, JsonNode.Parse(File.ReadAllText(raw))!.AsObject());
+            var problems = Check(executed);
+            results = string.Join("; ", ResultLines(executed).Select(l => l["Result:".Length..].Trim()));
+            status = timedOut ? $"timed out after {timeout.TotalSeconds:F0} s"
+                : problems.Count > 0 ? $"failed: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}"
+                : exitCode != 0 ? $"failed (dotnet-repl exit {exitCode})" : "passed";
+            foreach (var p in problems) Console.WriteLine($"   {name}: {p}");
+            var metadata = executed["metadata"] as JsonObject ?? (JsonObject)(executed["metadata"] = new JsonObject());
+            var deepvision = metadata["deepvision"] as JsonObject ?? (JsonObject)(metadata["deepvision"] = new JsonObject());
+            deepvision["execution"] = new JsonObject
+            {
+                ["executor"] = $"dotnet-repl {ToolVersion("dotnet-repl")}",
+                ["profile"] = profile,
+                ["parameters"] = parameters.DeepClone(),
+                ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
+                ["status"] = status,
+            };
+            if (status != "passed" && problems.Count == 0) Console.WriteLine(Tail(log, 4000));
+        }
+    }
+    catch (NotebookException e)
+    {
+        status = "failed: " + e.Message;
+        Console.WriteLine($"   {name}: {e.Message}");
+    }
+    Console.WriteLine($"   {status}, {watch.Elapsed.TotalSeconds:F0} s");
+    return (executed, status, watch.Elapsed, results, parameters);
+}
+
+// record: each notebook in its recording profile; a passing run's outputs are written into the source notebook.
+int Record(string[] rest)
+{
+    var (givenProfile, timeout, _, inputs, profileGiven) = Options(rest, TimeSpan.FromHours(3));
+    var failed = 0;
+    foreach (var input in inputs)
+    {
+        var name = Path.GetFileName(input);
+        var source = ParseNotebook(input);
+        var profile = profileGiven ? givenProfile : (string?)source["metadata"]?["deepvision"]?["recording"]?["profile"] ?? "full";
+        var (executed, status, time, results, parameters) = Execute1(input, profile, timeout);
+        if (executed is null || status != "passed")
+        {
+            Console.WriteLine($"   {name}: not recorded ({status}); the notebook is unchanged");
+            failed++;
+            continue;
+        }
+        var recorded = WithOutputs(source, executed);
+        var versions = Regex.Match(AllOutputText(executed), @"TorchSharp ([0-9][0-9.]*), libtorch ([0-9][0-9.]*)");
+        var deepvision = recorded["metadata"]!["deepvision"] as JsonObject ?? (JsonObject)(recorded["metadata"]!["deepvision"] = new JsonObject());
+        deepvision["recorded"] = new JsonObject
+        {
+            ["profile"] = profile,
+            ["parameters"] = parameters.DeepClone(),
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["machine"] = Machine(),
+            ["torchsharp"] = versions.Success ? versions.Groups[1].Value : "unknown",
+            ["libtorch"] = versions.Success ? versions.Groups[2].Value : "unknown",
+            ["seconds"] = Math.Round(time.TotalSeconds, 1),
+            ["executor"] = $"dotnet-repl {ToolVersion("dotnet-repl")}",
+            ["codeHash"] = CodeHash(source),
+        };
+        WriteAtomically(input, recorded.ToJsonString(JsonOptions) + "\n");
+        Console.WriteLine($"   {name}: recorded ({profile} profile, {time.TotalMinutes:F1} min){(results.Length > 0 ? ": " + results : "")}");
+    }
+    Console.WriteLine($"\nrecord: {inputs.Count - failed} recorded, {failed} not");
+    return failed == 0 ? 0 : 2;
+}
+
+// The source notebook with the executed copy's outputs and execution counts; the injected cell is not carried over.
+static JsonObject WithOutputs(JsonObject source, JsonObject executed)
+{
+    var result = (JsonObject)source.DeepClone();
+    var executedCells = executed["cells"]!.AsArray().Where(c => !HasTag(c!, "injected-parameters")).ToList();
+    var cells = result["cells"]!.AsArray();
+    if (executedCells.Count != cells.Count) throw new NotebookException($"the executed copy has {executedCells.Count} cells, the notebook {cells.Count}");
+    for (var i = 0; i < cells.Count; i++)
+    {
+        var cell = cells[i]!.AsObject();
+        if ((string?)cell["cell_type"] != "code") continue;
+        if (Text(cell["source"]) != Text(executedCells[i]!["source"])) throw new NotebookException($"cell {i + 1} differs between the notebook and its executed copy");
+        cell["execution_count"] = executedCells[i]!["execution_count"]?.DeepClone();
+        // The kernel's "Loading extensions from /home/…" lines name the recording machine's folders and say nothing.
+        cell["outputs"] = new JsonArray(executedCells[i]!["outputs"]!.AsArray()
+            .Where(o => !Text(o!["data"]?["text/plain"]).StartsWith("Loading extensions from ", StringComparison.Ordinal))
+            .Select(o => o!.DeepClone()).ToArray());
+    }
+    return result;
+}
+
+// SHA-256 of the code cells' sources, in order (line endings normalized): any change of code changes it.
+static string CodeHash(JsonObject notebook)
+{
+    var text = string.Join("\n\u0000\n", notebook["cells"]!.AsArray()
+        .Where(c => (string?)c!["cell_type"] == "code" && !HasTag(c!, "injected-parameters"))
+        .Select(c => Text(c!["source"]).Replace("\r\n", "\n")));
+    return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
+
+static JsonObject Machine()
+{
+    var cpu = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
+        cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+    return new JsonObject
+    {
+        ["cpu"] = cpu,
+        ["cores"] = Environment.ProcessorCount,
+        ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+    };
+}
+
+static string AllOutputText(JsonObject notebook) => string.Join("\n", notebook["cells"]!.AsArray()
+    .SelectMany(c => c!["outputs"]?.AsArray() ?? [])
+    .SelectMany(o => new[] { Text(o!["text"]) }.Concat((o["data"] as JsonObject)?.Where(d => d.Key.StartsWith("text/")).Select(d => Text(d.Value)) ?? [])));
+
+// verify: recorded outputs are current, clean, and back every bold figure of the summary and the README.
+int Verify(string[] files)
+{
+    var inputs = files.Length > 0 ? files.Select(Path.GetFullPath).ToList() : CourseNotebooks().ToList();
+    var problems = new List<string>();
+    var recordedCount = 0;
+    foreach (var input in inputs)
+    {
+        var name = Path.GetFileName(input);
+        JsonObject notebook;
+        try { notebook = ParseNotebook(input); }
+        catch (NotebookException e) { problems.Add(e.Message); continue; }
+        var found = VerifyRecording(notebook, name);
+        if (notebook["metadata"]?["deepvision"]?["recorded"] is not null) recordedCount++;
+        problems.AddRange(found.Select(p => $"{name}: {p}"));
+    }
+    if (files.Length == 0) problems.AddRange(VerifyReadme());
+    foreach (var p in problems) Console.WriteLine(p);
+    Console.WriteLine(problems.Count == 0
+        ? $"verify: {inputs.Count} notebook(s), {recordedCount} with recorded outputs, all current and backing their stated results"
+        : $"verify: {problems.Count} problem(s)");
+    return problems.Count == 0 ? 0 : 2;
+}
+
+List<string> VerifyRecording(JsonObject notebook, string name)
+{
+    var problems = new List<string>();
+    var recorded = notebook["metadata"]?["deepvision"]?["recorded"] as JsonObject;
+    var hasOutputs = notebook["cells"]!.AsArray().Any(c => (c!["outputs"] as JsonArray)?.Count > 0);
+    if (recorded is null)
+    {
+        if (hasOutputs) problems.Add("has outputs but no recording (metadata.deepvision.recorded): clear them, or run ./build.sh record notebooks/" + name);
+        return problems;
+    }
+    var fix = $"run ./build.sh record notebooks/{name}";
+    if ((string?)recorded["codeHash"] != CodeHash(notebook)) problems.Add($"its code cells changed since the recording of {(string?)recorded["date"]}: the stored outputs are stale; {fix}");
+    var profile = (string?)recorded["profile"] ?? "?";
+    var expected = profile == "full" ? new JsonObject() : notebook["metadata"]?["deepvision"]?["profiles"]?[profile] as JsonObject ?? new JsonObject();
+    if (!JsonNode.DeepEquals(expected, recorded["parameters"])) problems.Add($"its '{profile}' profile changed since the recording; {fix}");
+    foreach (var key in new[] { "date", "machine", "torchsharp", "libtorch", "seconds" })
+        if (recorded[key] is null) problems.Add($"the recording lacks '{key}'");
+    if (!notebook["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code").All(c => c!["execution_count"] is not null))
+        problems.Add($"some code cells did not run in the recording; {fix}");
+    problems.AddRange(Check(notebook));
+    var outputs = Normalize(AllOutputText(notebook));
+    var summary = notebook["cells"]!.AsArray().Select(c => Text(c!["source"])).LastOrDefault(t => t.Contains("## Summary")) ?? "";
+    foreach (var figure in BoldFigures(summary[..Math.Max(0, summary.IndexOf("## Exercises", StringComparison.Ordinal) is var e and >= 0 ? e : summary.Length)]))
+        if (!outputs.Contains(Normalize(figure))) problems.Add($"its summary states **{figure}**, which its stored outputs do not show");
+    return problems;
+}
+
+// Every bold figure in the README's results table appears in its notebook's stored outputs (which must be recorded).
+List<string> VerifyReadme()
+{
+    var problems = new List<string>();
+    var readme = Path.Combine(repoRoot, "README.md");
+    if (!File.Exists(readme)) return problems;
+    foreach (var line in File.ReadLines(readme).Where(l => Regex.IsMatch(l, @"^\| \d\d \| \[")))
+    {
+        var link = Regex.Match(line, @"\((notebooks/[^)]+\.ipynb)\)");
+        if (!link.Success) continue;
+        var path = Path.Combine(repoRoot, link.Groups[1].Value);
+        var figures = BoldFigures(line.Split('|').Reverse().Skip(1).First()).ToList();
+        if (figures.Count == 0) continue;
+        if (!File.Exists(path)) { problems.Add($"README.md: {link.Groups[1].Value} does not exist"); continue; }
+        var notebook = ParseNotebook(path);
+        if (notebook["metadata"]?["deepvision"]?["recorded"] is null)
+        {
+            problems.Add($"README.md: the results of {Path.GetFileName(path)} are stated in bold, but the notebook carries no recorded outputs to back them");
+            continue;
+        }
+        var outputs = Normalize(AllOutputText(notebook));
+        foreach (var figure in figures)
+            if (!outputs.Contains(Normalize(figure))) problems.Add($"README.md: the row of {Path.GetFileName(path)} states **{figure}**, which the notebook's stored outputs do not show");
+    }
+    return problems;
+}
+
+// The figures set in bold (**98.63%**, **0.68M**): the results a text claims for the run, as opposed to quoted ones.
+static IEnumerable<string> BoldFigures(string markdown) =>
+    Regex.Matches(markdown, @"\*\*([^*]+)\*\*").SelectMany(m => Regex.Matches(m.Groups[1].Value, @"(?<![A-Za-z0-9_.])[0-9][0-9,]*(?:\.[0-9]+)?\s?%?").Select(f => f.Value.Trim()))
+        .Where(f => f.Any(char.IsDigit));
+
+// Outputs write "98.63 %" (.NET's percent format) where prose writes "98.63%"; thousands separators are optional.
+static string Normalize(string text) => Regex.Replace(text.Replace("\u00a0", " "), @"(\d) %", "$1%").Replace(",", "");
 
 // The source notebook with a cell tagged `injected-parameters` after its `parameters` cell, and the values injected.
 (JsonObject Notebook, JsonObject Parameters) WithInjectedParameters(string path, string profile)
@@ -405,7 +610,7 @@ static string FindRepoRoot()
 
 partial class Program
 {
-    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, IndentSize = 1, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
 sealed class UsageException(string message) : Exception(message);

@@ -208,6 +208,74 @@ public class NotebookToolTests
     /// The official nbformat 4.4 schema. NJsonSchema cannot follow references into nested definitions
     /// ("#/definitions/misc/…"), so those are lifted one level up first; the rules themselves are unchanged.
     /// </summary>
+    [Fact]
+    public void Record_writes_the_outputs_into_the_notebook_and_verify_catches_stale_or_unbacked_results()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-record.ipynb",
+        [
+            Cell("markdown", "# Recorded"),
+            Cell("code", "var factor = 2;", null, "parameters"),
+            Cell("code", "Console.WriteLine($\"Result: accuracy {40 * factor + 0.5:F1}%\");"),
+            Cell("markdown", "## Summary\n\n- **Result:** accuracy **80.5%** (quoted: 99.9%)\n\n## Exercises\n\n1. One."),
+        ], new JsonObject { ["quick"] = new JsonObject { ["factor"] = 3 } });
+        var before = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
+
+        // Recorded in the full profile: the parameters cell's own values, so the output says 80.5%.
+        var (code, log) = Tool("record", "--profile", "full", source);
+        Assert.True(code == 0, log);
+        var after = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
+        var cells = after["cells"]!.AsArray();
+        Assert.Equal(before["cells"]!.AsArray().Count, cells.Count);       // no injected cell carried over
+        for (var i = 0; i < cells.Count; i++)
+            Assert.Equal(before["cells"]![i]!["source"]!.ToJsonString(), cells[i]!["source"]!.ToJsonString());
+        Assert.Contains("Result: accuracy 80.5%", cells[2]!["outputs"]!.ToJsonString());
+        Assert.Equal(2, cells[2]!["execution_count"]!.GetValue<int>());
+        var recorded = after["metadata"]!["deepvision"]!["recorded"]!;
+        Assert.Equal("full", recorded["profile"]!.GetValue<string>());
+        Assert.Equal(Environment.ProcessorCount, recorded["machine"]!["cores"]!.GetValue<int>());
+        Assert.Matches("^[0-9a-f]{64}$", recorded["codeHash"]!.GetValue<string>());
+        Assert.Equal("yes", after["metadata"]!["deepvision"]!["kept"]!.GetValue<string>());
+        (code, log) = Tool("verify", source);
+        Assert.True(code == 0, log);
+
+        // A figure in bold that the outputs do not show is refused; a quoted one (not bold) is not checked.
+        var summary = after["cells"]![3]!.AsObject();
+        summary["source"] = "## Summary\n\n- accuracy **81.5%**\n\n## Exercises\n\n1. One.";
+        File.WriteAllText(source, after.ToJsonString());
+        (code, log) = Tool("verify", source);
+        Assert.Equal(2, code);
+        Assert.Contains("states **81.5%**, which its stored outputs do not show", log);
+
+        // Changing code makes the stored outputs stale.
+        summary["source"] = "## Summary\n\n- accuracy **80.5%**\n\n## Exercises\n\n1. One.";
+        after["cells"]![2]!["source"] = "Console.WriteLine(\"Result: something else\");";
+        File.WriteAllText(source, after.ToJsonString());
+        (code, log) = Tool("verify", source);
+        Assert.Equal(2, code);
+        Assert.Contains("code cells changed since the recording", log);
+        Assert.Contains("./build.sh record notebooks/dv-tool-record.ipynb", log);
+
+        // Outputs without a recording are refused too.
+        after["metadata"]!["deepvision"]!.AsObject().Remove("recorded");
+        File.WriteAllText(source, after.ToJsonString());
+        (code, log) = Tool("verify", source);
+        Assert.Equal(2, code);
+        Assert.Contains("has outputs but no recording", log);
+    }
+
+    [Fact]
+    public void A_failing_run_records_nothing()
+    {
+        using var folder = new TempFolder();
+        var source = WriteMinimal(folder, "dv-tool-record-fail.ipynb", "# Fails", "throw new Exception(\"broken\");");
+        var before = File.ReadAllText(source);
+        var (code, log) = Tool("record", "--profile", "quick", source);
+        Assert.Equal(2, code);
+        Assert.Contains("not recorded", log);
+        Assert.Equal(before, File.ReadAllText(source));
+    }
+
     private static JsonSchema LoadSchema()
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Notebooks", "Schemas", "nbformat.v4.4.schema.json"));
