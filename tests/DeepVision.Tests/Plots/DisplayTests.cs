@@ -80,6 +80,35 @@ public class DisplayTests
     }
 
     [Fact]
+    public void A_regression_line_is_drawn_across_the_points()
+    {
+        using var points = torch.tensor(new float[] { -1, -3.5f, 0, -1, 1, 1.5f }, [3, 2]);
+        var plain = new ScatterPlot(points, null, "y = 2.5x - 1");
+        using var withoutLine = DecodePng(plain.ToDisplayString("image/png"));
+        using var withLine = DecodePng(new ScatterPlot(points, null, "y = 2.5x - 1").WithLine("fit", 2.5, -1).ToDisplayString("image/png"));
+        Assert.Equal(withoutLine.Width, withLine.Width);
+        // The line adds coloured pixels the three points alone do not have.
+        static int Coloured(SKBitmap b) => Enumerable.Range(0, b.Width * b.Height).Count(i => b.GetPixel(i % b.Width, i / b.Width) is var c && Math.Abs(c.Red - c.Blue) > 60);
+        Assert.True(Coloured(withLine) > Coloured(withoutLine) + 200, $"{Coloured(withLine)} against {Coloured(withoutLine)}");
+    }
+
+    [Fact]
+    public void A_learning_rate_sweep_is_charted_on_log_axes_with_its_suggestion()
+    {
+        var rates = Enumerable.Range(0, 20).Select(i => Math.Pow(10, -6 + i * 0.3)).ToList();
+        var losses = rates.Select(r => 2.3 - Math.Log10(r / 1e-6) * 0.2 + (r > 0.1 ? 10 * r : 0)).ToList();
+        var sweep = new LearningRateSweep(rates, losses);
+        var chart = LineChart.LearningRates(sweep);
+        Assert.True(chart.LogX && chart.LogY);
+        Assert.Equal(sweep.LowestLossRate / 10, sweep.Suggestion, 12);
+        Assert.Equal([sweep.Suggestion, sweep.Suggestion], chart.Series[1].X);
+        var html = chart.ToDisplayString("text/html");
+        Assert.Contains("\"type\":\"log\"", html);
+        using var png = DecodePng(EmbeddedPng(html));
+        Assert.Equal(640, png.Width);
+    }
+
+    [Fact]
     public void Model_summary_lists_shapes_and_parameter_counts()
     {
         var lenet = Sequential(
