@@ -116,14 +116,13 @@ public sealed class LineChart
         return new LineChart(title, "epoch", "loss", series);
     }
 
-    /// <summary>A learning-rate sweep's smoothed loss against the learning rate, both on log axes, with the suggestion marked.</summary>
+    /// <summary>A learning-rate sweep's smoothed loss against the learning rate (log axis), with the suggestion marked when there is one.</summary>
     public static LineChart LearningRates(LearningRateSweep sweep, string title = "Learning-rate finder")
     {
-        var low = sweep.Losses.Min();
-        var high = sweep.Losses.Max();
-        return new LineChart(title, "learning rate", "smoothed training loss",
-            [new Series("loss", sweep.LearningRates, sweep.Losses),
-             new Series($"suggestion {sweep.Suggestion:G2}", [sweep.Suggestion, sweep.Suggestion], [low, high])]) { LogX = true, LogY = true };
+        var series = new List<Series> { new("smoothed loss", sweep.LearningRates, sweep.Losses) };
+        if (sweep.Suggestion is { } rate)
+            series.Add(new Series($"suggestion {rate:G2}", [rate, rate], [sweep.Losses.Min(), sweep.Losses.Max()]));
+        return new LineChart(title, "learning rate", "smoothed training loss", series) { LogX = true };
     }
 
     /// <summary>Train and test (or validation) accuracy (percent) per epoch.</summary>

@@ -6,19 +6,32 @@ namespace DeepVision.Training;
 /// <summary>
 /// What a learning-rate sweep measured: the smoothed training loss at each learning rate it tried, and the rate it
 /// suggests (a tenth of the rate with the lowest loss, fast.ai's classic rule: still on the steep part of the curve,
-/// safely before the loss blows up).
+/// safely before the loss blows up), when the loss fell at all.
 /// </summary>
 public sealed record LearningRateSweep(IReadOnlyList<double> LearningRates, IReadOnlyList<double> Losses)
 {
     /// <summary>The learning rate with the lowest smoothed loss.</summary>
     public double LowestLossRate => LearningRates[Losses.Select((l, i) => (l, i)).MinBy(p => p.l).i];
 
-    /// <summary>A tenth of <see cref="LowestLossRate"/>: the rate to train with.</summary>
-    public double Suggestion => LowestLossRate / 10;
+    /// <summary>
+    /// Whether the loss fell clearly (by 5% or more) below its value at the start of the sweep. A network that learns
+    /// slowly from its initialization can stay flat until the rate is large enough to make it explode: then the curve
+    /// shows only the upper limit, and there is no rate to suggest.
+    /// </summary>
+    public bool Descended => Losses.Min() < 0.95 * Losses[0];
+
+    /// <summary>A tenth of <see cref="LowestLossRate"/>, the rate to train with; null when the loss never fell (<see cref="Descended"/>).</summary>
+    public double? Suggestion => Descended ? LowestLossRate / 10 : null;
+
+    /// <summary>The largest rate the sweep reached before the loss exploded (or its last rate).</summary>
+    public double LastRate => LearningRates[^1];
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{LearningRates.Count} learning rates from {LearningRates[0]:G2} to {LearningRates[^1]:G2}; lowest loss at {LowestLossRate:G2}, suggestion {Suggestion:G2}";
+        $"{LearningRates.Count} learning rates from {LearningRates[0]:G2} to {LastRate:G2}; " +
+        (Suggestion is { } rate
+            ? $"lowest loss at {LowestLossRate:G2}, suggestion {rate:G2}"
+            : $"the loss never fell clearly below its start ({Losses[0]:F3}): no suggestion, only the upper limit where it explodes");
 }
 
 /// <summary>
@@ -66,11 +79,11 @@ public static class LearningRateFinder
                     average = 0.98 * average + 0.02 * value;
                     var smoothed = average / (1 - Math.Pow(0.98, step + 1));
                     step++;
-                    if (!double.IsFinite(smoothed)) { step = steps; break; }
+                    // Exploded: stop, and leave the explosion out of the curve (it would dwarf the rest).
+                    if (!double.IsFinite(smoothed) || smoothed > 4 * lowest) { step = steps; break; }
                     rates.Add(rate);
                     losses.Add(smoothed);
                     lowest = Math.Min(lowest, smoothed);
-                    if (smoothed > 4 * lowest) { step = steps; break; }
                 }
                 if (train.Count == 0) throw new ArgumentException("The training data has no batches.", nameof(train));
             }

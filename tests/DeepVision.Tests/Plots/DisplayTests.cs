@@ -99,9 +99,15 @@ public class DisplayTests
         var losses = rates.Select(r => 2.3 - Math.Log10(r / 1e-6) * 0.2 + (r > 0.1 ? 10 * r : 0)).ToList();
         var sweep = new LearningRateSweep(rates, losses);
         var chart = LineChart.LearningRates(sweep);
-        Assert.True(chart.LogX && chart.LogY);
-        Assert.Equal(sweep.LowestLossRate / 10, sweep.Suggestion, 12);
-        Assert.Equal([sweep.Suggestion, sweep.Suggestion], chart.Series[1].X);
+        Assert.True(chart.LogX);
+        Assert.True(sweep.Descended);
+        Assert.Equal(sweep.LowestLossRate / 10, sweep.Suggestion!.Value, 12);
+        Assert.Equal([sweep.Suggestion.Value, sweep.Suggestion.Value], chart.Series[1].X);
+        // A curve that never falls below its start has no suggestion, and the chart no suggestion line.
+        var flat = new LearningRateSweep(rates, rates.Select(r => 2.3 + r).ToList());
+        Assert.Null(flat.Suggestion);
+        Assert.Contains("no suggestion", flat.ToString());
+        Assert.Single(LineChart.LearningRates(flat).Series);
         var html = chart.ToDisplayString("text/html");
         Assert.Contains("\"type\":\"log\"", html);
         using var png = DecodePng(EmbeddedPng(html));
