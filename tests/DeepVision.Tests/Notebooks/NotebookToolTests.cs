@@ -209,6 +209,18 @@ public class NotebookToolTests
     /// ("#/definitions/misc/…"), so those are lifted one level up first; the rules themselves are unchanged.
     /// </summary>
     [Fact]
+    public void Stored_outputs_are_current_and_back_every_result_the_summaries_and_the_readme_state()
+    {
+        // Here rather than with the course's other conventions: every test that runs tools/notebooks.cs is in this
+        // class, so that no two of them run the file-based app at once.
+        // tools/notebooks.cs verify: outputs only from a recording whose code hash and parameters match the notebook,
+        // clean by the learner check, and holding every bold figure of the summaries and of the README's table.
+        var (code, output, errors) = DotnetTool.Run("notebooks.cs", null, "verify");
+        Assert.True(code == 0, output + errors);
+        Assert.Contains("all current and backing their stated results", output);
+    }
+
+    [Fact]
     public void Record_writes_the_outputs_into_the_notebook_and_verify_catches_stale_or_unbacked_results()
     {
         using var folder = new TempFolder();
