@@ -206,7 +206,22 @@ int Record(string[] rest)
             failed++;
             continue;
         }
-        var recorded = WithOutputs(source, executed);
+        // The notebook as it is now: prose edited during a long run is kept; changed code means the run is stale.
+        var current = ParseNotebook(input);
+        if (CodeHash(current) != CodeHash(source))
+        {
+            Console.WriteLine($"   {name}: not recorded: its code cells changed while it ran; record it again");
+            failed++;
+            continue;
+        }
+        JsonObject recorded;
+        try { recorded = WithOutputs(current, executed); }
+        catch (NotebookException e)
+        {
+            Console.WriteLine($"   {name}: not recorded: {e.Message} (cells were added or removed while it ran); record it again");
+            failed++;
+            continue;
+        }
         var versions = Regex.Match(AllOutputText(executed), @"TorchSharp ([0-9][0-9.]*), libtorch ([0-9][0-9.]*)");
         var deepvision = recorded["metadata"]!["deepvision"] as JsonObject ?? (JsonObject)(recorded["metadata"]!["deepvision"] = new JsonObject());
         deepvision["recorded"] = new JsonObject
@@ -219,7 +234,7 @@ int Record(string[] rest)
             ["libtorch"] = versions.Success ? versions.Groups[2].Value : "unknown",
             ["seconds"] = Math.Round(time.TotalSeconds, 1),
             ["executor"] = $"dotnet-repl {ToolVersion("dotnet-repl")}",
-            ["codeHash"] = CodeHash(source),
+            ["codeHash"] = CodeHash(current),
         };
         WriteAtomically(input, recorded.ToJsonString(JsonOptions) + "\n");
         Console.WriteLine($"   {name}: recorded ({profile} profile, {time.TotalMinutes:F1} min){(results.Length > 0 ? ": " + results : "")}");
