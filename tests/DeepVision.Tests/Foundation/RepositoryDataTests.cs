@@ -16,6 +16,14 @@ public class RepositoryDataTests
     }
 
     [Fact]
+    public void The_notebooks_with_their_recorded_outputs_stay_under_15_MB()
+    {
+        // The recorded outputs (PNG charts and images inside the notebooks) are the repository's largest growth.
+        var notebooks = Directory.GetFiles(Path.Combine(RepoPaths.Root, "notebooks"), "*.ipynb").Sum(f => new FileInfo(f).Length);
+        Assert.True(notebooks < 15_000_000, $"the notebooks take {notebooks / 1e6:F1} MB: shrink their pictures or outputs");
+    }
+
+    [Fact]
     public void Every_test_data_folder_is_described_in_its_readme()
     {
         var readme = File.ReadAllText(RepoPaths.TestData("README.md"));
