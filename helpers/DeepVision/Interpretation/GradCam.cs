@@ -1,3 +1,4 @@
+using DeepVision.Training;
 using static TorchSharp.torch.nn;
 
 namespace DeepVision.Interpretation;
@@ -52,7 +53,7 @@ public static class GradCam
             activation?.Dispose();
             hook.remove();
             model.zero_grad();
-            if (wasTraining) model.train();
+            if (wasTraining) Trainer.TrainMode(model);   // frozen batch normalization stays in eval mode
         }
     }
 

@@ -1,4 +1,5 @@
 using DeepVision.Data;
+using DeepVision.Training;
 using static TorchSharp.torch.nn;
 
 namespace DeepVision.Interpretation;
@@ -43,7 +44,7 @@ public static class TopLosses
         }
         finally
         {
-            if (wasTraining) model.train();
+            if (wasTraining) Trainer.TrainMode(model);   // frozen batch normalization stays in eval mode
         }
         using var all = torch.cat(losses);
         using var pred = torch.cat(predicted);

@@ -56,8 +56,7 @@ public static class LearningRateFinder
         var rates = new List<double>();
         var losses = new List<double>();
         var wasTraining = model.training;
-        model.train();
-        Trainer.KeepFrozenNormalizationInEval(model);
+        Trainer.TrainMode(model);
         try
         {
             double average = 0, lowest = double.PositiveInfinity;

@@ -163,8 +163,9 @@ public static class Trainer
         return history;
     }
 
-    /// <summary>Training mode for the model, except the frozen batch normalization layers (see <see cref="KeepFrozenNormalizationInEval"/>).</summary>
-    private static void TrainMode(Module model)
+    /// <summary>Training mode for the model, except the frozen batch normalization layers (see <see cref="KeepFrozenNormalizationInEval"/>).
+    /// Every helper that hands a model back in training mode goes through it.</summary>
+    internal static void TrainMode(Module model)
     {
         model.train();
         KeepFrozenNormalizationInEval(model);
