@@ -4,6 +4,7 @@ using DeepVision.Benchmarks;
 var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["data"] = DataBenchmark.Run,
+    ["precision"] = PrecisionBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();
 var unknown = selected.Where(s => !benchmarks.ContainsKey(s)).ToList();

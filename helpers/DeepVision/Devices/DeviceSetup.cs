@@ -5,10 +5,22 @@ namespace DeepVision.Devices;
 /// <summary>What <see cref="DeviceSetup.Setup"/> found: the device to use and the facts behind the choice.</summary>
 public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string LibTorchVersion, int CudaDeviceCount, int Threads, int Seed, string? Warning)
 {
+    /// <summary>
+    /// Whether the device computes in bfloat16 natively, so that mixed precision
+    /// (<c>TrainingOptions.Precision = Precision.MixedBFloat16</c>) trains about twice as fast: a CPU with AVX-512 BF16
+    /// or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and later) or ARM's BF16 extension, or a CUDA GPU.
+    /// Elsewhere bfloat16 is emulated and slower than float32.
+    /// </summary>
+    public bool FastBFloat16 { get; init; }
+
+    /// <summary>The CPU instructions behind <see cref="FastBFloat16"/> ("avx512_bf16", "amx_bf16", "bf16"), or null.</summary>
+    public string? BFloat16Instructions { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"device: {Device.type}{(Device.type == DeviceType.CUDA ? $" ({CudaDeviceCount} CUDA device{(CudaDeviceCount == 1 ? "" : "s")})" : "")}, " +
-        $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {Threads} CPU threads, seed {Seed}" +
+        $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {Threads} CPU threads, seed {Seed}, " +
+        (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})" : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
         (Warning is null ? "" : $"\nwarning: {Warning}");
 }
 
@@ -37,9 +49,25 @@ public static class DeviceSetup
         };
         string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
         var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
-            cudaCount, torch.get_num_threads(), seed, warning);
+            cudaCount, torch.get_num_threads(), seed, warning)
+        {
+            BFloat16Instructions = CpuBFloat16Instructions(),
+        };
+        info = info with { FastBFloat16 = device.type == DeviceType.CUDA || info.BFloat16Instructions is not null };
         if (!quiet) Console.WriteLine(info);
         return info;
+    }
+
+    /// <summary>The bfloat16 instructions the CPU has, from /proc/cpuinfo's flags (Linux; elsewhere null: unknown).</summary>
+    internal static string? CpuBFloat16Instructions(string cpuinfo = "/proc/cpuinfo")
+    {
+        if (!File.Exists(cpuinfo)) return null;
+        var flags = File.ReadLines(cpuinfo)
+            .Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal))
+            .SelectMany(l => l[(l.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToHashSet(StringComparer.Ordinal);
+        var found = new[] { "avx512_bf16", "amx_bf16", "bf16" }.Where(flags.Contains).ToList();
+        return found.Count > 0 ? string.Join(", ", found) : null;
     }
 
     private static bool TryInitialize(DeviceType type)

@@ -34,6 +34,9 @@ public sealed class History
     /// <summary>The epoch with the highest evaluation accuracy (the first of equals), or null without evaluation.</summary>
     public EpochMetrics? Best => Epochs.Where(e => e.TestAccuracy is not null).OrderByDescending(e => e.TestAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
 
+    /// <summary>The number format of the last <see cref="Trainer.Fit"/> run's training steps (<see cref="TrainingOptions.Precision"/>).</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>Whether early stopping ended the run before its last epoch (<see cref="TrainingOptions.Patience"/>).</summary>
     public bool StoppedEarly { get; set; }
 

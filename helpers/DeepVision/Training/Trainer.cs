@@ -52,6 +52,13 @@ public sealed record TrainingOptions(int Epochs)
     /// </summary>
     public string? BestCheckpoint { get; init; }
 
+    /// <summary>
+    /// The number format of the training steps: <see cref="Precision.Float32"/> (default) or
+    /// <see cref="Precision.MixedBFloat16"/>, about twice as fast where the CPU has bfloat16 instructions
+    /// (<see cref="Devices.DeviceInfo.FastBFloat16"/>). Evaluation, checkpoints and the model handed back stay float32.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+
     internal void Validate()
     {
         if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "The number of epochs cannot be negative.");
@@ -62,6 +69,7 @@ public sealed record TrainingOptions(int Epochs)
         if (EpochScheduler is not null && ReferenceEquals(EpochScheduler, BatchScheduler))
             throw new ArgumentException("The same scheduler cannot step both per epoch and per batch.", nameof(BatchScheduler));
         if (Patience is <= 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience counts epochs without improvement: give 1 or more, or null for no early stopping.");
+        if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "Precision is Precision.Float32 or Precision.MixedBFloat16.");
         if (string.IsNullOrWhiteSpace(EvaluatedOn)) throw new ArgumentException("Name the evaluation data (\"test\" or \"validation\").", nameof(EvaluatedOn));
     }
 
@@ -97,6 +105,7 @@ public static class Trainer
         var history = options.Continue ?? new History();
         history.EvaluatedOn = options.EvaluatedOn;
         history.StoppedEarly = false;
+        history.Precision = options.Precision;
         var best = history.Best?.TestAccuracy ?? double.NegativeInfinity;
         var epochsWithoutImprovement = 0;
         var savedBest = false;
@@ -110,14 +119,19 @@ public static class Trainer
             double lossSum = 0, windowLoss = 0;
             long correct = 0, seen = 0;
             int batch = 0, window = 0;
+            // Mixed precision swaps in bfloat16 weights for the epoch's steps and puts the float32 ones back before
+            // evaluation, also when a step throws.
+            using (var mixed = options.Precision == Precision.MixedBFloat16 ? new MixedPrecision(model) : null)
             foreach (var (x, y) in train)
             {
                 using var scope = torch.NewDisposeScope();
                 optimizer.zero_grad();
-                var output = model.forward(x);
+                // The loss is computed from float32 logits: softmax and log over 10 or 1000 classes need the precision.
+                var output = mixed is null ? model.forward(x) : model.forward(MixedPrecision.Input(x)).to(ScalarType.Float32);
                 var l = loss.forward(output, y);
                 l.backward();
-                optimizer.step();
+                if (mixed is null) optimizer.step();
+                else mixed.Step(optimizer);
                 options.BatchScheduler?.step();
                 // One synchronising read per batch: the loss (and the correct count) as CPU numbers.
                 var batchLoss = l.item<float>();

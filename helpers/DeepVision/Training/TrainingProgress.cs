@@ -53,6 +53,7 @@ internal sealed class TrainingProgress
         var line = $"trained {epochsRun} epoch{(epochsRun == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}, " +
                    $"{images / Math.Max(total.Elapsed.TotalSeconds, 1e-9):N0} img/s" +
                    (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", {history.EvaluatedOn} acc {a * 100:F1}%" : "") : "") +
+                   (history.Precision == Precision.MixedBFloat16 ? "; bfloat16 mixed precision" : "") +
                    (history.StoppedEarly ? $"; stopped early after {epochsRun} of {epochs} epochs" : "");
         display?.Update(new HtmlString(Html(line, 1, bar: false)));
     }

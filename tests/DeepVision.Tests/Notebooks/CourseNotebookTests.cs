@@ -95,4 +95,21 @@ public class CourseNotebookTests
             Assert.False(annotation.Success, $"{name} cell {cell.Number}: '{annotation.Value}' is a nullable annotation, which the kernel warns about (CS8632)");
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_ships_with_the_outputs_of_its_recorded_run(string name)
+    {
+        // Issue 17: every notebook carries its recorded run (./build.sh record), in its recording profile; that the
+        // outputs are current and back the stated results is tools/notebooks.cs verify's check (NotebookToolTests).
+        var root = JsonNode.Parse(File.ReadAllText(PathOf(name)))!;
+        var deepvision = root["metadata"]?["deepvision"];
+        var profile = deepvision?["recording"]?["profile"]?.GetValue<string>();
+        Assert.True(profile is "full" or "cpu", $"{name}: metadata.deepvision.recording.profile must say \"full\" or \"cpu\", not {profile ?? "nothing"}");
+        var recorded = deepvision?["recorded"];
+        Assert.True(recorded is not null, $"{name} has no recorded run: run ./build.sh record notebooks/{name} and commit the notebook");
+        Assert.Equal(profile, recorded!["profile"]?.GetValue<string>());
+        var withOutputs = root["cells"]!.AsArray().Count(c => c!["cell_type"]!.GetValue<string>() == "code" && c["outputs"]!.AsArray().Count > 0);
+        Assert.True(withOutputs > 0, $"{name} is marked recorded but no code cell has an output");
+    }
 }

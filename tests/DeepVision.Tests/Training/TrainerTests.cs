@@ -151,8 +151,10 @@ public sealed class MemoryCollection
 [Collection(MemoryCollection.Name)]
 public class TrainerMemoryTests
 {
-    [Fact]
-    public void Native_memory_stays_flat_over_many_batches()
+    [Theory]
+    [InlineData(Precision.Float32)]
+    [InlineData(Precision.MixedBFloat16)]
+    public void Native_memory_stays_flat_over_many_batches(Precision precision)
     {
         var samples = Path.Combine(RepoPaths.Root, "datasets");
         using var train = Datasets.MNIST(train: true, root: samples);
@@ -162,11 +164,11 @@ public class TrainerMemoryTests
             transform: Transforms.Compose(Transforms.RandomCrop(28, padding: 2), Transforms.Normalize(Transforms.MnistMean, Transforms.MnistStd)));
         var loss = CrossEntropyLoss();
 
-        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(2)); // warm-up: allocator pools, optimizer state
+        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(2) { Precision = precision }); // warm-up: allocator pools, optimizer state
         GC.Collect();
         var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rssBefore = TrainerTests.ResidentBytes();
-        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(5)); // 315 batches + evaluation
+        Trainer.Fit(model, loader, new BatchLoader(train, 200, torch.CPU), optimizer, loss, new(5) { Precision = precision }); // 315 batches + evaluation
         GC.Collect();
         var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rssAfter = TrainerTests.ResidentBytes();

@@ -1,0 +1,137 @@
+using System.Reflection;
+using Module = TorchSharp.torch.nn.Module;
+using TorchSharp.Modules;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Training;
+
+/// <summary>The number format <see cref="Trainer.Fit"/> computes in (<see cref="TrainingOptions.Precision"/>).</summary>
+public enum Precision
+{
+    /// <summary>Everything in float32 (the default).</summary>
+    Float32,
+
+    /// <summary>
+    /// Mixed precision with bfloat16: convolutions and matrix products in bfloat16, which CPUs with AVX-512 BF16 or AMX
+    /// (and recent GPUs) run at about twice the float32 rate; float32 master weights, optimizer state, normalization
+    /// layers and loss. bfloat16 keeps float32's exponent range, so no loss scaling is needed.
+    /// </summary>
+    MixedBFloat16,
+}
+
+/// <summary>
+/// Mixed-precision training for one epoch (apex's "O2" recipe, written out because TorchSharp 0.107 has no autocast):
+/// the model's weights are swapped for bfloat16 working copies, each step copies their gradients into the float32
+/// masters the optimizer holds and the updated masters back into the copies, and disposing puts the masters back, so
+/// that evaluation, checkpoints and the caller's optimizer see the float32 model they gave.
+/// </summary>
+internal sealed class MixedPrecision : IDisposable
+{
+    private const BindingFlags Fields = BindingFlags.DeclaredOnly | BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+
+    // Module.ConditionallyRegisterParameter replaces a registered parameter; it is protected, and the only way to swap a
+    // parameter without disposing the old one (the public setters dispose it, and the optimizer holds it).
+    private static readonly MethodInfo Register = typeof(Module).GetMethod("ConditionallyRegisterParameter", BindingFlags.Instance | BindingFlags.NonPublic, [typeof(string), typeof(Tensor)])
+        ?? throw new MissingMethodException("TorchSharp's Module.ConditionallyRegisterParameter is gone: mixed precision needs this TorchSharp version's Module.");
+
+    private sealed record Pair(Parameter Master, Parameter Working, Tensor? Gradient)
+    {
+        // Where the model holds the parameter: the fields forward() reads (Conv2d keeps its weight in
+        // Convolution._weight, a base-class field) and the registry that parameters(), state_dict() and optimizers read.
+        public List<(Module Module, FieldInfo Field)> Fields { get; } = [];
+        public List<(Module Module, string Name)> Registrations { get; } = [];
+    }
+
+    private readonly List<Pair> pairs = [];
+
+    public MixedPrecision(Module model)
+    {
+        var modules = model.modules().Prepend(model).ToList();
+        var byHandle = new Dictionary<IntPtr, Pair>();
+        foreach (var module in modules)
+        {
+            // Normalization layers stay float32: libtorch's CPU and CUDA kernels take bfloat16 activations with float32
+            // weights and statistics, and the running statistics would lose precision in bfloat16.
+            if (module is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d or TorchSharp.Modules.LayerNorm
+                or TorchSharp.Modules.GroupNorm or TorchSharp.Modules.InstanceNorm1d or TorchSharp.Modules.InstanceNorm2d or TorchSharp.Modules.InstanceNorm3d) continue;
+            foreach (var (_, master) in module.named_parameters(recurse: false))
+            {
+                if (master.dtype != ScalarType.Float32 || byHandle.ContainsKey(master.Handle)) continue;
+                // The working copy and the master's gradient buffer live for the epoch, outside every dispose scope;
+                // the scope takes the intermediate tensors.
+                Parameter working;
+                Tensor? gradient;
+                using (torch.NewDisposeScope())
+                using (torch.no_grad())
+                {
+                    working = new Parameter(master.detach().to(ScalarType.BFloat16), master.requires_grad);
+                    working.DetachFromDisposeScope();
+                    gradient = master.requires_grad ? torch.zeros_like(master).DetachFromDisposeScope() : null;
+                }
+                var pair = new Pair(master, working, gradient);
+                byHandle[master.Handle] = pair;
+                pairs.Add(pair);
+            }
+        }
+        foreach (var module in modules)
+        {
+            for (var type = module.GetType(); type is not null && type != typeof(object); type = type.BaseType)
+                foreach (var field in type.GetFields(Fields))
+                    if (field.GetValue(module) is Parameter p && byHandle.TryGetValue(p.Handle, out var pair))
+                        pair.Fields.Add((module, field));
+            foreach (var (name, p) in module.named_parameters(recurse: false))
+                if (byHandle.TryGetValue(p.Handle, out var pair))
+                    pair.Registrations.Add((module, name));
+        }
+        Swap(toWorking: true);
+    }
+
+    /// <summary>The batch in bfloat16.</summary>
+    public static Tensor Input(Tensor x) => x.is_floating_point() ? x.to(ScalarType.BFloat16) : x;
+
+    /// <summary>
+    /// The optimizer's step on the float32 masters, after backward: each working copy's gradient into its master, the
+    /// masters into the model while the optimizer steps (TorchSharp's optimizers read model.parameters() anew at every
+    /// step), then the updated masters into the bfloat16 working copies.
+    /// </summary>
+    public void Step(optim.Optimizer optimizer)
+    {
+        foreach (var (master, working, gradient) in pairs)
+        {
+            if (gradient is null) continue;
+            using var g = working.grad;
+            if (g is null) continue;
+            gradient.copy_(g);
+            master.grad = gradient;
+            working.grad = null;
+        }
+        Swap(toWorking: false);
+        try { optimizer.step(); }
+        finally { Swap(toWorking: true); }
+        using var noGrad = torch.no_grad();
+        foreach (var (master, working, gradient) in pairs)
+            if (gradient is not null) working.copy_(master);
+    }
+
+    /// <summary>Puts the float32 masters back into the model.</summary>
+    public void Dispose()
+    {
+        Swap(toWorking: false);
+        foreach (var (_, working, gradient) in pairs)
+        {
+            working.Dispose();
+            gradient?.Dispose();
+        }
+        pairs.Clear();
+    }
+
+    private void Swap(bool toWorking)
+    {
+        foreach (var pair in pairs)
+        {
+            var p = toWorking ? pair.Working : pair.Master;
+            foreach (var (module, field) in pair.Fields) field.SetValue(module, p);
+            foreach (var (module, name) in pair.Registrations) Register.Invoke(module, [name, p]);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using DeepVision.Data;
+using DeepVision.Devices;
+using DeepVision.Training;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Tests.Training;
+
+public class MixedPrecisionTests
+{
+    /// <summary>Passes its input on and notes its element type: where a model computes in bfloat16.</summary>
+    private sealed class DtypeProbe() : Module<Tensor, Tensor>("probe")
+    {
+        public List<(bool Training, ScalarType Type)> Seen { get; } = [];
+
+        public override Tensor forward(Tensor input)
+        {
+            Seen.Add((training, input.dtype));
+            return input.alias();
+        }
+    }
+
+    private static (Module<Tensor, Tensor> Model, DtypeProbe Probe) ProbedCnn()
+    {
+        var probe = new DtypeProbe();
+        var model = Sequential(
+            ("conv", Conv2d(1, 8, 5, padding: 2)), ("bn", BatchNorm2d(8)), ("probe", probe), ("relu", ReLU()), ("pool", MaxPool2d(2)),
+            ("flatten", Flatten()), ("fc", Linear(8 * 14 * 14, 10)));
+        return (model, probe);
+    }
+
+    private static bool Identical(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
+
+    [Fact]
+    public void Mixed_bfloat16_learns_real_mnist_as_well_as_float32_and_hands_back_the_same_float32_parameters()
+    {
+        var samples = Path.Combine(RepoPaths.Root, "datasets");
+        using var train = Datasets.MNIST(train: true, root: samples);
+        using var test = Datasets.MNIST(train: false, root: samples);
+        var accuracy = new Dictionary<Precision, double>();
+        foreach (var precision in new[] { Precision.Float32, Precision.MixedBFloat16 })
+        {
+            torch.manual_seed(0);
+            var (model, probe) = ProbedCnn();
+            var parameters = model.parameters().ToList();
+            var optimizer = optim.SGD(model.parameters(), 0.05, momentum: 0.9);
+            var history = Trainer.Fit(model, new BatchLoader(train, 64, torch.CPU, shuffle: true), new BatchLoader(test, 250, torch.CPU),
+                optimizer, CrossEntropyLoss(), new(4) { Precision = precision });
+            accuracy[precision] = history.Last!.TestAccuracy!.Value;
+            Assert.Equal(precision, history.Precision);
+
+            // Training steps computed in bfloat16 (the batch norm's output, from a bfloat16 convolution), evaluation in float32.
+            var expected = precision == Precision.MixedBFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+            Assert.All(probe.Seen.Where(s => s.Training), s => Assert.Equal(expected, s.Type));
+            Assert.All(probe.Seen.Where(s => !s.Training), s => Assert.Equal(ScalarType.Float32, s.Type));
+
+            // The model ends with the very parameter objects it started with (the caller's optimizer holds them), in
+            // float32, and the batch norm statistics were kept in float32.
+            var after = model.parameters().ToList();
+            Assert.Equal(parameters.Count, after.Count);
+            Assert.All(parameters.Zip(after), p => Assert.Same(p.First, p.Second));
+            Assert.All(after, p => Assert.Equal(ScalarType.Float32, p.dtype));
+            Assert.All(model.buffers().Where(b => b.is_floating_point()), b => Assert.Equal(ScalarType.Float32, b.dtype));
+            // What Evaluate measures afterwards is the float32 model's accuracy, which the last epoch reported.
+            Assert.Equal(history.Last.TestAccuracy!.Value, Trainer.Evaluate(model, new BatchLoader(test, 100, torch.CPU)).Accuracy, 6);
+        }
+        // 2,000 real digits, 4 epochs: both pass 85% on 500 test digits, and bfloat16 stays within 3 points of float32
+        // (15 test digits; one run's noise at this size is about 1.5 points).
+        Assert.True(accuracy[Precision.Float32] > 0.85, $"float32: {accuracy[Precision.Float32]:P1}");
+        Assert.True(accuracy[Precision.MixedBFloat16] > 0.85, $"bfloat16: {accuracy[Precision.MixedBFloat16]:P1}");
+        Assert.True(Math.Abs(accuracy[Precision.MixedBFloat16] - accuracy[Precision.Float32]) < 0.03,
+            $"float32 {accuracy[Precision.Float32]:P1} vs bfloat16 {accuracy[Precision.MixedBFloat16]:P1}");
+    }
+
+    [Fact]
+    public void Frozen_layers_stay_exactly_as_they_were_and_a_second_fit_continues_with_the_same_optimizer()
+    {
+        using var train = Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
+        torch.manual_seed(0);
+        var (model, _) = ProbedCnn();
+        var conv = model.named_modules().Single(m => m.name == "conv").module;
+        foreach (var p in conv.parameters()) p.requires_grad = false;
+        var frozen = conv.parameters().Select(p => p.detach().clone()).ToList();
+        var fc = (TorchSharp.Modules.Linear)model.named_modules().Single(m => m.name == "fc").module;
+        var fcBefore = fc.weight!.detach().clone();
+        var optimizer = optim.Adam(model.parameters().Where(p => p.requires_grad), 1e-3);
+        var loader = new BatchLoader(train.Take(512), 64, torch.CPU, shuffle: true);
+        var first = Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), new(1) { Precision = Precision.MixedBFloat16 });
+        var fcAfterFirst = fc.weight!.detach().clone();
+        Trainer.Fit(model, loader, null, optimizer, CrossEntropyLoss(), new(1) { Precision = Precision.MixedBFloat16, Continue = first });
+
+        Assert.All(conv.parameters().Zip(frozen), p => Assert.True(Identical(p.First, p.Second), "a frozen weight changed"));
+        // The trained layer moved in both runs: the optimizer stepped the float32 masters, also after the first Fit.
+        Assert.False(Identical(fcAfterFirst, fcBefore));
+        Assert.False(Identical(fc.weight!, fcAfterFirst));
+        // Updates smaller than bfloat16's resolution are kept: the masters are float32, not rounded bfloat16 values.
+        Assert.False(Identical(fc.weight!, fc.weight!.to(ScalarType.BFloat16).to(ScalarType.Float32)));
+    }
+
+    [Fact]
+    public void A_step_that_throws_leaves_the_float32_weights_in_the_model()
+    {
+        using var train = Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
+        torch.manual_seed(0);
+        var (model, _) = ProbedCnn();
+        var parameters = model.parameters().ToList();
+        var batches = 0;
+        var failing = new BatchLoader(train.Take(256), 64, torch.CPU, transform: x => ++batches == 3 ? throw new InvalidDataException("batch 3 is unreadable") : x);
+        var error = Assert.Throws<InvalidDataException>(() => Trainer.Fit(model, failing, null, optim.SGD(model.parameters(), 0.01), CrossEntropyLoss(),
+            new(1) { Precision = Precision.MixedBFloat16 }));
+        Assert.Contains("batch 3", error.Message);
+        Assert.All(parameters.Zip(model.parameters()), p => Assert.Same(p.First, p.Second));
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        using var x = torch.randn(2, 1, 28, 28);
+        Assert.Equal(ScalarType.Float32, model.forward(x).dtype);
+    }
+
+    [Fact]
+    public void The_cpu_bfloat16_instructions_are_read_from_cpuinfo()
+    {
+        using var folder = new TempFolder();
+        var cpuinfo = Path.Combine(folder.Path, "cpuinfo");
+        File.WriteAllText(cpuinfo, "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n");
+        Assert.Equal("avx512_bf16", DeviceSetup.CpuBFloat16Instructions(cpuinfo));
+        File.WriteAllText(cpuinfo, "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n");
+        Assert.Null(DeviceSetup.CpuBFloat16Instructions(cpuinfo));
+        File.WriteAllText(cpuinfo, "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n");
+        Assert.Equal("bf16", DeviceSetup.CpuBFloat16Instructions(cpuinfo));
+        Assert.Null(DeviceSetup.CpuBFloat16Instructions(Path.Combine(folder.Path, "missing")));
+        // This machine: what Setup prints agrees with its own flags.
+        var info = DeviceSetup.Setup(quiet: true);
+        Assert.Equal(info.BFloat16Instructions is not null, info.FastBFloat16);
+        Assert.Contains(info.FastBFloat16 ? "bfloat16 fast" : "bfloat16 emulated", info.ToString());
+    }
+}
