@@ -319,13 +319,16 @@ ensure_nbclient() {
 # A kernel spec for the .NET kernel that runs on this script's dotnet (the fixed host where one is needed), written
 # where only this script's Jupyter runs look (JUPYTER_PATH), so that no user's Jupyter setup changes.
 write_kernel_spec() {
-  local dir="$1" dotnet_host
+  local dir="$1" dotnet_host first_port
   dotnet_host="${DOTNET_HOST_PATH:-$(command -v dotnet)}"
+  # The kernel's HTTP server takes the first free port of its range; two runs started at once (two clones) both saw
+  # 2048 free and one died binding it. A random start makes that collision unlikely.
+  first_port=$((2048 + RANDOM % 900))
   mkdir -p "$dir/kernels/.net-csharp"
   cat > "$dir/kernels/.net-csharp/kernel.json" <<JSON
 {
   "argv": ["$dotnet_host", "tool", "run", "dotnet-interactive", "--", "jupyter", "--default-kernel", "csharp",
-           "{connection_file}", "--http-port-range", "2048-3000"],
+           "{connection_file}", "--http-port-range", "$first_port-3000"],
   "display_name": ".NET (C#)",
   "language": "C#"
 }
