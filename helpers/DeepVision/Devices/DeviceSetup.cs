@@ -11,7 +11,7 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and later) or ARM's BF16 extension, or a CUDA GPU.
     /// Elsewhere bfloat16 is emulated and slower than float32.
     /// </summary>
-    public bool FastBFloat16 { get; init; }
+    public bool FastBFloat16 => Device.type == DeviceType.CUDA || BFloat16Instructions is not null;
 
     /// <summary>The CPU instructions behind <see cref="FastBFloat16"/> ("avx512_bf16", "amx_bf16", "bf16"), or null.</summary>
     public string? BFloat16Instructions { get; init; }
@@ -49,11 +49,7 @@ public static class DeviceSetup
         };
         string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
         var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
-            cudaCount, torch.get_num_threads(), seed, warning)
-        {
-            BFloat16Instructions = CpuBFloat16Instructions(),
-        };
-        info = info with { FastBFloat16 = device.type == DeviceType.CUDA || info.BFloat16Instructions is not null };
+            cudaCount, torch.get_num_threads(), seed, warning) { BFloat16Instructions = CpuBFloat16Instructions() };
         if (!quiet) Console.WriteLine(info);
         return info;
     }

@@ -1,7 +1,6 @@
 using System.Reflection;
 using Module = TorchSharp.torch.nn.Module;
 using TorchSharp.Modules;
-using static TorchSharp.torch.nn;
 
 namespace DeepVision.Training;
 
@@ -52,8 +51,7 @@ internal sealed class MixedPrecision : IDisposable
         {
             // Normalization layers stay float32: libtorch's CPU and CUDA kernels take bfloat16 activations with float32
             // weights and statistics, and the running statistics would lose precision in bfloat16.
-            if (module is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d or TorchSharp.Modules.LayerNorm
-                or TorchSharp.Modules.GroupNorm or TorchSharp.Modules.InstanceNorm1d or TorchSharp.Modules.InstanceNorm2d or TorchSharp.Modules.InstanceNorm3d) continue;
+            if (module is BatchNorm1d or BatchNorm2d or BatchNorm3d or LayerNorm or GroupNorm or InstanceNorm1d or InstanceNorm2d or InstanceNorm3d) continue;
             foreach (var (_, master) in module.named_parameters(recurse: false))
             {
                 if (master.dtype != ScalarType.Float32 || byHandle.ContainsKey(master.Handle)) continue;
