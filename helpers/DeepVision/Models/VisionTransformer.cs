@@ -8,7 +8,8 @@ namespace DeepVision.Models;
 /// into patches and embeds them, a learned class token and position embeddings are added, pre-norm encoder blocks
 /// (multi-head self-attention and a GELU MLP) follow, and the class token's final state is classified. Parameter
 /// names match torchvision's state_dict (<c>conv_proj</c>, <c>class_token</c>, <c>encoder.layers.encoder_layer_0.…</c>,
-/// <c>heads.head</c>). Small configurations train on CIFAR-10 on a CPU.
+/// <c>heads.head</c>). Small configurations train on CIFAR-10 on a CPU. Dropout is <see cref="MaskDropout"/>, the same
+/// function as <c>nn.Dropout</c> at about half its cost on a CPU.
 /// </summary>
 public sealed class VisionTransformer : Module<Tensor, Tensor>
 {
@@ -67,7 +68,7 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         public Encoder(int length, int layerCount, int heads, int hiddenDim, int mlpDim, double dropout, double attentionDropout) : base(nameof(Encoder))
         {
             pos_embedding = Parameter(torch.empty(1, length, hiddenDim).normal_(std: 0.02));
-            this.dropout = Dropout(dropout);
+            this.dropout = new MaskDropout(dropout);
             layers = Sequential(Enumerable.Range(0, layerCount)
                 .Select(i => ($"encoder_layer_{i}", (Module<Tensor, Tensor>)new EncoderBlock(heads, hiddenDim, mlpDim, dropout, attentionDropout))).ToList());
             ln = LayerNorm(hiddenDim, eps: 1e-6);
@@ -92,10 +93,10 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         {
             ln_1 = LayerNorm(hiddenDim, eps: 1e-6);
             self_attention = new SelfAttention(hiddenDim, heads, attentionDropout);
-            this.dropout = Dropout(dropout);
+            this.dropout = new MaskDropout(dropout);
             ln_2 = LayerNorm(hiddenDim, eps: 1e-6);
             var (expand, project) = (Linear(hiddenDim, mlpDim), Linear(mlpDim, hiddenDim));
-            mlp = Sequential(("0", expand), ("1", GELU()), ("2", Dropout(dropout)), ("3", project), ("4", Dropout(dropout)));
+            mlp = Sequential(("0", expand), ("1", GELU()), ("2", new MaskDropout(dropout)), ("3", project), ("4", new MaskDropout(dropout)));
             RegisterComponents();
             // torchvision's MLP block: Xavier-uniform weights, biases normal with std 1e-6.
             using var noGrad = torch.no_grad();
