@@ -22,7 +22,7 @@ public static class PrecisionBenchmark
     private const int Steps = 8;
     private const int MatrixSize = 2048;
 
-    private sealed record Case(string Name, Func<Module<Tensor, Tensor>> Make, int Batch, int Size, int Classes);
+    internal sealed record Case(string Name, Func<Module<Tensor, Tensor>> Make, int Batch, int Size, int Classes);
 
     // The same four models as precision_pytorch.py: CIFAR-size networks at batch 128, ImageNet ones at 224 px, batch 16.
     private static readonly Case[] Cases =
@@ -87,7 +87,8 @@ public static class PrecisionBenchmark
         return failures;
     }
 
-    private static double Rate(Case c, Precision precision)
+    /// <summary>Images/s of <paramref name="c"/>'s training steps through Trainer.Fit, after two untimed steps.</summary>
+    internal static double Rate(Case c, Precision precision)
     {
         torch.manual_seed(0);
         var model = c.Make();
@@ -138,31 +139,6 @@ public static class PrecisionBenchmark
         return 2.0 * MatrixSize * MatrixSize * MatrixSize / best / 1e9;
     }
 
-    /// <summary>PyTorch's figures from precision_pytorch.py, or null with the reason and how to get them.</summary>
-    private static JsonElement? PyTorch(int threads, out string note)
-    {
-        var script = Path.Combine(AppContext.BaseDirectory, "precision_pytorch.py");
-        foreach (var python in new[] { "python3", "/usr/bin/python3" })
-        {
-            try
-            {
-                var start = new ProcessStartInfo(python, [script, threads.ToString(), Steps.ToString(), MatrixSize.ToString()])
-                { RedirectStandardOutput = true, RedirectStandardError = true };
-                using var process = Process.Start(start)!;
-                var stdout = process.StandardOutput.ReadToEndAsync();
-                var stderr = process.StandardError.ReadToEnd();
-                process.WaitForExit();
-                if (process.ExitCode == 0) { note = ""; return JsonDocument.Parse(stdout.Result).RootElement.Clone(); }
-                if (!stderr.Contains("No module named 'torch'", StringComparison.Ordinal) && !stderr.Contains("No module named 'torchvision'", StringComparison.Ordinal))
-                {
-                    note = $"PyTorch's side failed ({python} {script}): {stderr.Trim().Split('\n').LastOrDefault()}";
-                    return null;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception) { }
-        }
-        note = "PyTorch's side: no python3 with torch and torchvision found, so only our figures are shown. To compare, install " +
-               "them (Debian/Ubuntu: sudo apt install python3-torch python3-torchvision; elsewhere: pip install torch torchvision) and run ./build.sh bench precision again.";
-        return null;
-    }
+    private static JsonElement? PyTorch(int threads, out string note) =>
+        PyTorchSide.Run("precision_pytorch.py", [threads.ToString(), Steps.ToString(), MatrixSize.ToString()], "precision", out note);
 }

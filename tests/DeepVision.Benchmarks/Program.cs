@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreC
 {
     ["data"] = DataBenchmark.Run,
     ["precision"] = PrecisionBenchmark.Run,
+    ["vit"] = VitBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();
 var unknown = selected.Where(s => !benchmarks.ContainsKey(s)).ToList();

@@ -42,6 +42,7 @@ internal sealed class MixedPrecision : IDisposable
     }
 
     private readonly List<Pair> pairs = [];
+    private readonly List<Action> removeHooks = [];
 
     public MixedPrecision(Module model)
     {
@@ -52,6 +53,15 @@ internal sealed class MixedPrecision : IDisposable
             // Normalization layers stay float32: libtorch's CPU and CUDA kernels take bfloat16 activations with float32
             // weights and statistics, and the running statistics would lose precision in bfloat16.
             if (module is BatchNorm1d or BatchNorm2d or BatchNorm3d or LayerNorm or GroupNorm or InstanceNorm1d or InstanceNorm2d or InstanceNorm3d) continue;
+            // Local response normalization (AlexNet's) has no bfloat16 kernel on the CPU (its avg_pool3d): it computes
+            // in float32 and hands bfloat16 on.
+            if (module is LocalResponseNorm localResponse)
+            {
+                var before = localResponse.register_forward_pre_hook((_, input) => input.dtype == ScalarType.BFloat16 ? input.to(ScalarType.Float32) : input);
+                var after = localResponse.register_forward_hook((_, _, output) => output.dtype == ScalarType.Float32 ? output.to(ScalarType.BFloat16) : output);
+                removeHooks.Add(() => { before.remove(); after.remove(); });
+                continue;
+            }
             foreach (var (_, master) in module.named_parameters(recurse: false))
             {
                 if (master.dtype != ScalarType.Float32 || byHandle.ContainsKey(master.Handle)) continue;
@@ -115,6 +125,8 @@ internal sealed class MixedPrecision : IDisposable
     public void Dispose()
     {
         Swap(toWorking: false);
+        removeHooks.ForEach(remove => remove());
+        removeHooks.Clear();
         foreach (var (_, working, gradient) in pairs)
         {
             working.Dispose();

@@ -72,6 +72,47 @@ public class MixedPrecisionTests
     }
 
     [Fact]
+    public void A_vision_transformer_trains_in_bfloat16_with_its_layer_norms_class_token_and_dropout()
+    {
+        // Notebook 12's network, smaller: LayerNorm takes bfloat16 activations with float32 weights, the class token and
+        // position embeddings are parameters outside any layer, attention is the fused kernel, dropout is MaskDropout.
+        var cifar = Datasets.CIFAR10(train: false, root: Path.Combine(RepoPaths.Root, "datasets"));
+        using var data = cifar.Take(256);
+        torch.manual_seed(0);
+        using var vit = DeepVision.Models.Zoo.vit_cifar(layers: 2, heads: 2, hiddenDim: 32, mlpDim: 64);
+        var before = vit.parameters().Select(p => p.detach().clone()).ToList();
+        var optimizer = optim.AdamW(vit.parameters(), 1e-3);
+        var normalize = Transforms.Normalize(Transforms.Cifar10Mean, Transforms.Cifar10Std);
+        var history = Trainer.Fit(vit, new BatchLoader(data, 32, torch.CPU, shuffle: true, transform: normalize), null,
+            optimizer, CrossEntropyLoss(), new(3) { Precision = Precision.MixedBFloat16 });
+        Assert.True(history.Epochs[^1].TrainLoss < history.Epochs[0].TrainLoss, $"the loss must fall: {string.Join(", ", history.Epochs.Select(e => e.TrainLoss))}");
+        var after = vit.parameters().ToList();
+        Assert.All(after, p => Assert.Equal(ScalarType.Float32, p.dtype));
+        Assert.All(before.Zip(after), pair => Assert.False(Identical(pair.First, pair.Second), "every parameter must have been updated"));
+    }
+
+    [Fact]
+    public void Local_response_normalization_computes_in_float32_inside_a_bfloat16_network_and_is_left_as_it_was()
+    {
+        // libtorch has no bfloat16 CPU kernel for it (avg_pool3d): notebook 07's AlexNet with LRN failed in bfloat16.
+        var samples = Path.Combine(RepoPaths.Root, "datasets");
+        using var train = Datasets.MNIST(train: true, root: samples).Take(256);
+        torch.manual_seed(0);
+        var probe = new DtypeProbe();
+        var model = Sequential(("conv", Conv2d(1, 8, 5, padding: 2)), ("relu", ReLU()), ("lrn", LocalResponseNorm(5, 5e-4, 0.75, 2)),
+            ("probe", probe), ("pool", MaxPool2d(2)), ("flatten", Flatten()), ("fc", Linear(8 * 14 * 14, 10)));
+        var optimizer = optim.SGD(model.parameters(), 0.05);
+        var history = Trainer.Fit(model, new BatchLoader(train, 64, torch.CPU), null, optimizer, CrossEntropyLoss(), new(2) { Precision = Precision.MixedBFloat16 });
+        Assert.Equal(2, history.Epochs.Count);
+        Assert.All(probe.Seen.Where(s => s.Training), s => Assert.Equal(ScalarType.BFloat16, s.Type));
+        // After Fit the layer is plain again: in float32 it computes float32, with no hook left converting its output.
+        probe.Seen.Clear();
+        model.eval();
+        using (torch.no_grad()) model.call(torch.randn(2, 1, 28, 28)).Dispose();
+        Assert.All(probe.Seen, s => Assert.Equal(ScalarType.Float32, s.Type));
+    }
+
+    [Fact]
     public void Frozen_layers_stay_exactly_as_they_were_and_a_second_fit_continues_with_the_same_optimizer()
     {
         using var train = Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
