@@ -58,11 +58,11 @@ public static class VitBenchmark
         Console.WriteLine($"training step of Zoo.vit_cifar() (batch {Batch}), images/s   {"ours",8} {"PyTorch",8}   (PyTorch: torchvision's VisionTransformer, nn.Dropout, autocast for bfloat16)");
         foreach (var (name, rate) in steps)
             Console.WriteLine($"{name,-52} {rate,8:F0} {Theirs("steps", name, "F0"),8}");
-        foreach (var precision in new[] { "float32", "bfloat16" })
+        foreach (var (precision, type) in new[] { ("float32", ScalarType.Float32), ("bfloat16", ScalarType.BFloat16) })
         {
             var (with, without) = (Batch / steps[precision] * 1000, Batch / steps[precision + "_no_dropout"] * 1000);
             Console.WriteLine($"{precision}: dropout takes {with - without:F0} of the step's {with:F0} ms ({(with - without) / with:P0}) with MaskDropout; " +
-                              $"with nn.Dropout it would take about {with - without + (precision == "float32" ? dropout[ScalarType.Float32].Libtorch - dropout[ScalarType.Float32].Mask : dropout[ScalarType.BFloat16].Libtorch - dropout[ScalarType.BFloat16].Mask):F0} ms");
+                              $"with nn.Dropout it would take about {with - without + dropout[type].Libtorch - dropout[type].Mask:F0} ms");
         }
         Console.WriteLine();
         Console.WriteLine($"attention of one block ([{Batch}, {Heads}, {Tokens}, {Hidden / Heads}] queries, keys, values), forward and backward: " +
@@ -76,22 +76,27 @@ public static class VitBenchmark
     private static Case Vit(double dropout) =>
         new($"vit_cifar dropout {dropout}", () => Zoo.vit_cifar(layers: Layers, heads: Heads, hiddenDim: Hidden, mlpDim: Mlp, dropout: dropout), Batch, 32, 10);
 
+    /// <summary>Milliseconds per call of <paramref name="once"/>: one untimed call, then the mean of Repeats.</summary>
+    private static double Milliseconds(Action once)
+    {
+        once();
+        var watch = Stopwatch.StartNew();
+        for (var r = 0; r < Repeats; r++) once();
+        return watch.Elapsed.TotalMilliseconds / Repeats;
+    }
+
     private static double DropoutMilliseconds(Module<Tensor, Tensor> dropout, ScalarType type)
     {
         dropout.train();
         var tensors = Dropped.Select(shape => torch.randn(shape).to_type(type).requires_grad_(true)).ToList();
-        void Once()
+        var result = Milliseconds(() =>
         {
             foreach (var t in tensors)
             {
                 using var scope = torch.NewDisposeScope();
                 dropout.call(t).sum().backward();
             }
-        }
-        Once();
-        var watch = Stopwatch.StartNew();
-        for (var r = 0; r < Repeats; r++) Once();
-        var result = watch.Elapsed.TotalMilliseconds / Repeats;
+        });
         tensors.ForEach(t => t.Dispose());
         return result;
     }
@@ -100,14 +105,7 @@ public static class VitBenchmark
     {
         var (q, k, v) = (torch.randn(Batch, Heads, Tokens, Hidden / Heads).requires_grad_(true), torch.randn(Batch, Heads, Tokens, Hidden / Heads).requires_grad_(true),
                          torch.randn(Batch, Heads, Tokens, Hidden / Heads).requires_grad_(true));
-        double Time(Func<Tensor> attention)
-        {
-            void Once() { using var scope = torch.NewDisposeScope(); attention().sum().backward(); }
-            Once();
-            var watch = Stopwatch.StartNew();
-            for (var r = 0; r < Repeats; r++) Once();
-            return watch.Elapsed.TotalMilliseconds / Repeats;
-        }
+        double Time(Func<Tensor> attention) => Milliseconds(() => { using var scope = torch.NewDisposeScope(); attention().sum().backward(); });
         var byHand = Time(() => torch.softmax(q.matmul(k.transpose(-2, -1)) / Math.Sqrt(Hidden / Heads), -1).matmul(v));
         var fused = Time(() => functional.scaled_dot_product_attention(q, k, v));
         return (byHand, fused);
