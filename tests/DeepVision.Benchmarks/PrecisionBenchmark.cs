@@ -19,7 +19,7 @@ namespace DeepVision.Benchmarks;
 /// </summary>
 public static class PrecisionBenchmark
 {
-    private const int Steps = 8;
+    private const int Steps = 20;
     private const int MatrixSize = 2048;
 
     internal sealed record Case(string Name, Func<Module<Tensor, Tensor>> Make, int Batch, int Size, int Classes);

@@ -16,24 +16,31 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// <summary>The CPU instructions behind <see cref="FastBFloat16"/> ("avx512_bf16", "amx_bf16", "bf16"), or null.</summary>
     public string? BFloat16Instructions { get; init; }
 
+    /// <summary>Whether freed CPU tensor memory is kept for reuse (<see cref="CpuAllocator.ReuseFreedMemory"/>: Linux with glibc).</summary>
+    public bool ReusesFreedMemory { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"device: {Device.type}{(Device.type == DeviceType.CUDA ? $" ({CudaDeviceCount} CUDA device{(CudaDeviceCount == 1 ? "" : "s")})" : "")}, " +
         $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {Threads} CPU threads, seed {Seed}, " +
+        (ReusesFreedMemory ? "freed tensor memory reused, " : "") +
         (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})" : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
         (Warning is null ? "" : $"\nwarning: {Warning}");
 }
 
-/// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU) and seed everything.</summary>
+/// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU), seed everything, and
+/// keep freed CPU tensor memory for reuse.</summary>
 public static class DeviceSetup
 {
     /// <summary>
     /// Picks CUDA when TorchSharp can use it, then Apple's MPS, then the CPU; initialises the device type the way
-    /// scripts and notebooks need; seeds libtorch's generators; prints what it found (unless <paramref name="quiet"/>).
+    /// scripts and notebooks need; seeds libtorch's generators; keeps freed CPU tensor memory for reuse
+    /// (<see cref="CpuAllocator.ReuseFreedMemory"/>); prints what it found (unless <paramref name="quiet"/>).
     /// <paramref name="prefer"/> ("cpu", "cuda", "mps") forces a choice, failing clearly when it is not available.
     /// </summary>
     public static DeviceInfo Setup(int seed = 42, string? prefer = null, bool quiet = false)
     {
+        var reusesFreedMemory = CpuAllocator.ReuseFreedMemory();
         torch.manual_seed(seed);
         var cuda = TryInitialize(DeviceType.CUDA);
         var cudaCount = cuda ? torch.cuda.device_count() : 0;
@@ -49,7 +56,7 @@ public static class DeviceSetup
         };
         string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
         var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
-            cudaCount, torch.get_num_threads(), seed, warning) { BFloat16Instructions = CpuBFloat16Instructions() };
+            cudaCount, torch.get_num_threads(), seed, warning) { BFloat16Instructions = CpuBFloat16Instructions(), ReusesFreedMemory = reusesFreedMemory };
         if (!quiet) Console.WriteLine(info);
         return info;
     }
