@@ -41,39 +41,43 @@ public static class PrecisionBenchmark
         var peak16 = MatmulGflops(ScalarType.BFloat16);
         Console.WriteLine($"matrix product {MatrixSize}²: float32 {peak32:F0} GFLOP/s, bfloat16 {peak16:F0} GFLOP/s ({peak16 / peak32:F2}x), {threads} threads");
 
-        var ours = new Dictionary<string, (double Float32, double BFloat16, double Flops)>();
+        // Both layouts on both sides: the plain N x C x H x W, and channels-last (TrainingOptions.ChannelsLast here,
+        // memory_format=torch.channels_last there).
+        (string Label, bool ChannelsLast, string Key)[] layouts = [("plain", false, ""), ("channels-last", true, "_channels_last")];
+        var ours = new Dictionary<(string, bool), (double Float32, double BFloat16)>();
+        var flops = Cases.ToDictionary(c => c.Name, TrainingFlopsPerImage);
         foreach (var c in Cases)
-        {
-            var flops = TrainingFlopsPerImage(c);
-            ours[c.Name] = (Rate(c, Precision.Float32), Rate(c, Precision.MixedBFloat16), flops);
-        }
+            foreach (var layout in layouts)
+                ours[(c.Name, layout.ChannelsLast)] = (Rate(c, Precision.Float32, layout.ChannelsLast), Rate(c, Precision.MixedBFloat16, layout.ChannelsLast));
 
         var theirs = PyTorch(threads, out var pytorchNote);
         Console.WriteLine();
-        Console.WriteLine($"training step, images/s    {"ours fp32",10} {"ours bf16",10} {"bf16/fp32",9}   {"torch fp32",10} {"autocast",10} {"ours/torch",10}   achieved GFLOP/s (% of the matrix product's rate)");
+        Console.WriteLine($"training step, images/s                   {"ours fp32",10} {"ours bf16",10} {"bf16/fp32",9}   {"torch fp32",10} {"autocast",10} {"ours/torch",10}   achieved GFLOP/s (% of the matrix product's rate)");
         var failures = 0;
         foreach (var c in Cases)
+        foreach (var layout in layouts)
         {
-            var (f32, b16, flops) = ours[c.Name];
+            var (f32, b16) = ours[(c.Name, layout.ChannelsLast)];
             var speedup = b16 / f32;
-            var line = $"{c.Name + $" ({c.Size}px, batch {c.Batch})",-26} {f32,10:F0} {b16,10:F0} {speedup,8:F2}x";
+            var line = $"{c.Name + $" ({c.Size}px, batch {c.Batch}, {layout.Label})",-41} {f32,10:F0} {b16,10:F0} {speedup,8:F2}x";
             string? theirError = null;
             if (theirs?.GetProperty("models").GetProperty(c.Name) is { } t)
             {
-                string Figure(string key) => t.TryGetProperty(key, out var v) ? v.GetDouble().ToString("F0") : "failed";
+                string Figure(string key) => t.TryGetProperty(key + layout.Key, out var v) ? v.GetDouble().ToString("F0") : "failed";
                 line += $"   {Figure("float32"),10} {Figure("bfloat16"),10}";
-                if (t.TryGetProperty("bfloat16", out var t16))
+                if (t.TryGetProperty("bfloat16" + layout.Key, out var t16))
                 {
                     line += $" {b16 / t16.GetDouble(),9:F2}x";
                     if (device.FastBFloat16 && b16 < t16.GetDouble()) failures++;
                 }
                 else line += $" {"-",10}";
-                theirError = t.TryGetProperty("bfloat16_error", out var e) ? e.GetString() : t.TryGetProperty("float32_error", out e) ? e.GetString() : null;
+                theirError = t.TryGetProperty("bfloat16" + layout.Key + "_error", out var e) ? e.GetString() : t.TryGetProperty("float32" + layout.Key + "_error", out e) ? e.GetString() : null;
             }
             else line += $"   {"-",10} {"-",10} {"-",10}";
-            line += $"   {f32 * flops / 1e9,5:F0} ({f32 * flops / 1e9 / peak32:P0}), {b16 * flops / 1e9,5:F0} ({b16 * flops / 1e9 / peak16:P0})";
+            var perImage = flops[c.Name] / 1e9;
+            line += $"   {f32 * perImage,5:F0} ({f32 * perImage / peak32:P0}), {b16 * perImage,5:F0} ({b16 * perImage / peak16:P0})";
             Console.WriteLine(line);
-            if (theirError is not null) Console.WriteLine($"{"",26} PyTorch failed: {theirError}");
+            if (theirError is not null) Console.WriteLine($"{"",41} PyTorch failed: {theirError}");
             if (device.FastBFloat16 && speedup < 1.7) failures++;
         }
         if (theirs is { } p)
@@ -82,13 +86,13 @@ public static class PrecisionBenchmark
         else Console.WriteLine(pytorchNote);
         Console.WriteLine("achieved GFLOP/s: 6 x the forward multiply-adds per image x images/s, against the 2048² matrix product's rate " +
                           "(not the CPU's peak: oneDNN's convolutions can beat the library's matrix product)");
-        Console.WriteLine("targets: bf16 ≥ 1.7x our fp32 on every model, and ≥ 1.0x PyTorch's autocast" +
+        Console.WriteLine("targets: bf16 ≥ 1.7x our fp32 on every model and layout, and ≥ 1.0x PyTorch's autocast in the same layout" +
                           (device.FastBFloat16 ? "" : " — not applied: this CPU has no bfloat16 instructions, so bfloat16 is emulated"));
         return failures;
     }
 
     /// <summary>Images/s of <paramref name="c"/>'s training steps through Trainer.Fit, after two untimed steps.</summary>
-    internal static double Rate(Case c, Precision precision)
+    internal static double Rate(Case c, Precision precision, bool channelsLast = false)
     {
         torch.manual_seed(0);
         var model = c.Make();
@@ -97,10 +101,10 @@ public static class PrecisionBenchmark
             torch.randint(0, c.Classes, [c.Batch * (Steps + 2)]), Enumerable.Range(0, c.Classes).Select(i => i.ToString()).ToList());
         // Two untimed steps (allocator, oneDNN's kernel choice), then Steps timed ones, all through Trainer.Fit.
         using var warm = data.Take(c.Batch * 2);
-        Trainer.Fit(model, new BatchLoader(warm, c.Batch, CPU), null, optimizer, CrossEntropyLoss(), new(1) { Precision = precision, ShowProgress = false });
+        Trainer.Fit(model, new BatchLoader(warm, c.Batch, CPU), null, optimizer, CrossEntropyLoss(), new(1) { Precision = precision, ChannelsLast = channelsLast, ShowProgress = false });
         using var timed = data.Take(c.Batch * Steps);
         var watch = Stopwatch.StartNew();
-        Trainer.Fit(model, new BatchLoader(timed, c.Batch, CPU), null, optimizer, CrossEntropyLoss(), new(1) { Precision = precision, ShowProgress = false });
+        Trainer.Fit(model, new BatchLoader(timed, c.Batch, CPU), null, optimizer, CrossEntropyLoss(), new(1) { Precision = precision, ChannelsLast = channelsLast, ShowProgress = false });
         return c.Batch * Steps / watch.Elapsed.TotalSeconds;
     }
 

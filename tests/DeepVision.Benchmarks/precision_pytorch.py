@@ -1,4 +1,5 @@
-"""PyTorch's side of ./build.sh bench precision: training-step images/s in float32 and under CPU autocast (bfloat16).
+"""PyTorch's side of ./build.sh bench precision: training-step images/s in float32 and under CPU autocast (bfloat16),
+in the plain layout and in channels-last (model and input converted with memory_format=torch.channels_last).
 
 Run by PrecisionBenchmark.cs with the same models, batch sizes, step counts and thread count as the C# side; prints one
 JSON object. Needs PyTorch and torchvision (Debian: apt install python3-torch python3-torchvision).
@@ -68,10 +69,12 @@ MODELS = {
 }
 
 
-def step_rate(name, bf16, steps):
+def step_rate(name, bf16, steps, channels_last):
     make, batch, size, classes = MODELS[name]
     torch.manual_seed(0)
     model = make().train()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
     labels = torch.randint(0, classes, (batch,))
@@ -79,6 +82,8 @@ def step_rate(name, bf16, steps):
     def step():
         optimizer.zero_grad()
         x = images.float() / 255
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = nn.functional.cross_entropy(model(x), labels)
         loss.backward()
@@ -112,11 +117,12 @@ def main():
               "peak_float32": matmul_rate(n, torch.float32), "peak_bfloat16": matmul_rate(n, torch.bfloat16), "models": {}}
     for name in MODELS:
         figures = {}
-        for precision, bf16 in (("float32", False), ("bfloat16", True)):
-            try:
-                figures[precision] = step_rate(name, bf16, steps)
-            except RuntimeError as error:  # e.g. PyTorch 1.13 has no bfloat16 backward for mobilenet_v2's ReLU6
-                figures[precision + "_error"] = str(error).splitlines()[0]
+        for layout, channels_last in (("", False), ("_channels_last", True)):
+            for precision, bf16 in (("float32", False), ("bfloat16", True)):
+                try:
+                    figures[precision + layout] = step_rate(name, bf16, steps, channels_last)
+                except RuntimeError as error:  # e.g. PyTorch 1.13 has no bfloat16 backward for mobilenet_v2's ReLU6
+                    figures[precision + layout + "_error"] = str(error).splitlines()[0]
         result["models"][name] = figures
     print(json.dumps(result))
 
