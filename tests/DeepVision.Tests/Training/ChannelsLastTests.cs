@@ -6,18 +6,6 @@ namespace DeepVision.Tests.Training;
 
 public class ChannelsLastTests
 {
-    /// <summary>Passes its input on and notes whether it was laid out channels-last, and in which element type.</summary>
-    private sealed class LayoutProbe() : Module<Tensor, Tensor>("probe")
-    {
-        public List<(bool Training, bool ChannelsLast, ScalarType Type)> Seen { get; } = [];
-
-        public override Tensor forward(Tensor input)
-        {
-            Seen.Add((training, MemoryLayout.IsChannelsLast(input), input.dtype));
-            return input.alias();
-        }
-    }
-
     [Fact]
     public void Channels_last_keeps_shape_and_values_and_only_changes_the_strides()
     {
@@ -56,7 +44,7 @@ public class ChannelsLastTests
         foreach (var (channelsLast, precision) in new[] { (false, Precision.Float32), (true, Precision.Float32), (true, Precision.MixedBFloat16) })
         {
             torch.manual_seed(0);
-            var probe = new LayoutProbe();
+            var probe = new InputProbe();
             var model = Sequential(
                 ("conv1", Conv2d(3, 16, 3, padding: 1)), ("bn1", BatchNorm2d(16)), ("probe", probe), ("relu1", ReLU()), ("pool1", MaxPool2d(2)),
                 ("conv2", Conv2d(16, 32, 3, padding: 1)), ("bn2", BatchNorm2d(32)), ("relu2", ReLU()), ("pool2", MaxPool2d(2)),

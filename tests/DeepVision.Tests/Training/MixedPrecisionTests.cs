@@ -7,21 +7,9 @@ namespace DeepVision.Tests.Training;
 
 public class MixedPrecisionTests
 {
-    /// <summary>Passes its input on and notes its element type: where a model computes in bfloat16.</summary>
-    private sealed class DtypeProbe() : Module<Tensor, Tensor>("probe")
+    private static (Module<Tensor, Tensor> Model, InputProbe Probe) ProbedCnn()
     {
-        public List<(bool Training, ScalarType Type)> Seen { get; } = [];
-
-        public override Tensor forward(Tensor input)
-        {
-            Seen.Add((training, input.dtype));
-            return input.alias();
-        }
-    }
-
-    private static (Module<Tensor, Tensor> Model, DtypeProbe Probe) ProbedCnn()
-    {
-        var probe = new DtypeProbe();
+        var probe = new InputProbe();
         var model = Sequential(
             ("conv", Conv2d(1, 8, 5, padding: 2)), ("bn", BatchNorm2d(8)), ("probe", probe), ("relu", ReLU()), ("pool", MaxPool2d(2)),
             ("flatten", Flatten()), ("fc", Linear(8 * 14 * 14, 10)));
@@ -98,7 +86,7 @@ public class MixedPrecisionTests
         var samples = Path.Combine(RepoPaths.Root, "datasets");
         using var train = Datasets.MNIST(train: true, root: samples).Take(256);
         torch.manual_seed(0);
-        var probe = new DtypeProbe();
+        var probe = new InputProbe();
         var model = Sequential(("conv", Conv2d(1, 8, 5, padding: 2)), ("relu", ReLU()), ("lrn", LocalResponseNorm(5, 5e-4, 0.75, 2)),
             ("probe", probe), ("pool", MaxPool2d(2)), ("flatten", Flatten()), ("fc", Linear(8 * 14 * 14, 10)));
         var optimizer = optim.SGD(model.parameters(), 0.05);
