@@ -1,5 +1,4 @@
 using DeepVision.Data;
-using DeepVision.Devices;
 
 namespace DeepVision.Tests.Data;
 
@@ -85,19 +84,5 @@ public class LoaderAndTransformTests
                     found = padded[i, .., top..(top + 32), left..(left + 32)].IsSame(crops[i]);
             Assert.True(found, $"crop {i} is not a 32x32 window of the padded image");
         }
-    }
-
-    [Fact]
-    public void Device_setup_picks_the_cpu_here_and_seeds_reproducibly()
-    {
-        var info = DeviceSetup.Setup(seed: 123, quiet: true);
-        Assert.Equal(DeviceType.CPU, info.Device.type);
-        Assert.Equal("0.107.0", info.TorchSharpVersion);
-        Assert.True(info.Threads >= 1);
-        using var first = torch.rand(3);
-        DeviceSetup.Setup(seed: 123, quiet: true);
-        using var second = torch.rand(3);
-        Assert.True(first.IsSame(second));
-        Assert.Throws<ArgumentException>(() => DeviceSetup.Setup(prefer: "tpu", quiet: true));
     }
 }

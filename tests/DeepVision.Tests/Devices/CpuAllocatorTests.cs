@@ -31,14 +31,6 @@ public class CpuAllocatorTests
             $"{faults:N0} page faults for {touchedPages:N0} pages written into reused memory: freed tensor memory went back to the kernel");
     }
 
-    [Fact]
-    public void The_device_line_says_that_freed_memory_is_reused()
-    {
-        var info = DeviceSetup.Setup(quiet: true);
-        Assert.True(info.ReusesFreedMemory);
-        Assert.Contains("freed tensor memory reused", info.ToString());
-    }
-
     /// <summary>The process's minor page faults so far (field 10 of /proc/self/stat, after the command's closing parenthesis).</summary>
     private static long MinorFaults()
     {

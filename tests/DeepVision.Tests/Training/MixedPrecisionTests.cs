@@ -1,5 +1,4 @@
 using DeepVision.Data;
-using DeepVision.Devices;
 using DeepVision.Training;
 using static TorchSharp.torch.nn;
 
@@ -141,23 +140,5 @@ public class MixedPrecisionTests
         Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
         using var x = torch.randn(2, 1, 28, 28);
         Assert.Equal(ScalarType.Float32, model.forward(x).dtype);
-    }
-
-    [Fact]
-    public void The_cpu_bfloat16_instructions_are_read_from_cpuinfo()
-    {
-        using var folder = new TempFolder();
-        var cpuinfo = Path.Combine(folder.Path, "cpuinfo");
-        File.WriteAllText(cpuinfo, "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n");
-        Assert.Equal("avx512_bf16", DeviceSetup.CpuBFloat16Instructions(cpuinfo));
-        File.WriteAllText(cpuinfo, "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n");
-        Assert.Null(DeviceSetup.CpuBFloat16Instructions(cpuinfo));
-        File.WriteAllText(cpuinfo, "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n");
-        Assert.Equal("bf16", DeviceSetup.CpuBFloat16Instructions(cpuinfo));
-        Assert.Null(DeviceSetup.CpuBFloat16Instructions(Path.Combine(folder.Path, "missing")));
-        // This machine: what Setup prints agrees with its own flags.
-        var info = DeviceSetup.Setup(quiet: true);
-        Assert.Equal(info.BFloat16Instructions is not null, info.FastBFloat16);
-        Assert.Contains(info.FastBFloat16 ? "bfloat16 fast" : "bfloat16 emulated", info.ToString());
     }
 }
