@@ -1,10 +1,9 @@
 using DeepVision.Devices;
-using DeepVision.Tests.Training;
 
 namespace DeepVision.Tests.Devices;
 
-/// <summary>Page faults are counted for the whole process, so this runs alone, in the memory measurements' collection.</summary>
-[Collection(MemoryCollection.Name)]
+/// <summary>Runs alone: page faults are counted for the whole process.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class CpuAllocatorTests
 {
     [Fact]

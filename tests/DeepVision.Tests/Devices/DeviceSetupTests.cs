@@ -2,15 +2,8 @@ using DeepVision.Devices;
 
 namespace DeepVision.Tests.Devices;
 
-/// <summary>Runs alone: DeviceSetup.Setup seeds libtorch's global generator, which every test that draws random numbers
-/// shares, so a setup in parallel with them would change their draws, and theirs would change the seeding test's.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class GlobalStateCollection
-{
-    public const string Name = "Process-wide state";
-}
-
-[Collection(GlobalStateCollection.Name)]
+/// <summary>Runs alone: Setup reseeds libtorch's global generator, which every test that draws random numbers shares.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class DeviceSetupTests
 {
     [Fact]

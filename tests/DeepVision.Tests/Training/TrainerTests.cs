@@ -139,16 +139,8 @@ public class TrainerTests
     }
 }
 
-
-
-/// <summary>Runs alone (no other test allocating in the same process), so that the process's memory is this test's.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MemoryCollection
-{
-    public const string Name = "Memory measurements";
-}
-
-[Collection(MemoryCollection.Name)]
+/// <summary>Runs alone: the resident memory measured is the whole process's.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class TrainerMemoryTests
 {
     [Theory]
