@@ -134,7 +134,7 @@ public static class Trainer
             {
                 using var scope = torch.NewDisposeScope();
                 optimizer.zero_grad();
-                var input = options.ChannelsLast && x.dim() == 4 ? MemoryLayout.ChannelsLast(x) : x;
+                var input = InLayout(x, options.ChannelsLast);
                 // The loss is computed from float32 logits: softmax and log over 10 or 1000 classes need the precision.
                 var output = mixed is null ? model.forward(input) : model.forward(MixedPrecision.Input(input)).to(ScalarType.Float32);
                 var l = loss.forward(output, y);
@@ -224,7 +224,7 @@ public static class Trainer
             foreach (var (x, y) in data)
             {
                 using var scope = torch.NewDisposeScope();
-                var output = model.forward(channelsLast && x.dim() == 4 ? MemoryLayout.ChannelsLast(x) : x);
+                var output = model.forward(InLayout(x, channelsLast));
                 var n = x.shape[0];
                 if (loss is not null) lossSum += loss.forward(output, y).item<float>() * n;
                 correct += output.argmax(1).eq(y).sum().item<long>();
@@ -238,6 +238,10 @@ public static class Trainer
         return new EvaluationResult(loss is null ? double.NaN : lossSum / Math.Max(seen, 1),
             (double)correct / Math.Max(seen, 1), (double)correct5 / Math.Max(seen, 1), seen);
     }
+
+    /// <summary>An image batch in channels-last layout when <see cref="TrainingOptions.ChannelsLast"/> asks for it;
+    /// other inputs (vectors, sequences) as they are.</summary>
+    private static Tensor InLayout(Tensor x, bool channelsLast) => channelsLast && x.dim() == 4 ? MemoryLayout.ChannelsLast(x) : x;
 
     /// <summary>The model's predicted class for every example, with the true labels, both on the CPU (for confusion matrices).</summary>
     public static (Tensor Predicted, Tensor Actual) Predict(Module<Tensor, Tensor> model, BatchLoader data)
