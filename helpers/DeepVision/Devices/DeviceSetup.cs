@@ -33,13 +33,16 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
 public static class DeviceSetup
 {
     /// <summary>
-    /// Picks CUDA when TorchSharp can use it, then Apple's MPS, then the CPU; initialises the device type the way
+    /// Loads TorchSharp's own native libraries (<see cref="NativeTorch.LoadOwnLibraries"/>); picks CUDA when TorchSharp
+    /// can use it, then Apple's MPS, then the CPU; initialises the device type the way
     /// scripts and notebooks need; seeds libtorch's generators; keeps freed CPU tensor memory for reuse
     /// (<see cref="CpuAllocator.ReuseFreedMemory"/>); prints what it found (unless <paramref name="quiet"/>).
     /// <paramref name="prefer"/> ("cpu", "cuda", "mps") forces a choice, failing clearly when it is not available.
     /// </summary>
     public static DeviceInfo Setup(int seed = 42, string? prefer = null, bool quiet = false)
     {
+        // Before TorchSharp's first native call: its own libtorch, not another one on the library path.
+        NativeTorch.LoadOwnLibraries();
         var reusesFreedMemory = CpuAllocator.ReuseFreedMemory();
         torch.manual_seed(seed);
         var cuda = TryInitialize(DeviceType.CUDA);

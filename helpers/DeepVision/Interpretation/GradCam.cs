@@ -14,9 +14,10 @@ public static class GradCam
     /// Heat maps [N, H, W] in [0, 1], at the images' own size, for <paramref name="classes"/> (null: each image's
     /// predicted class). <paramref name="layer"/> is a convolutional layer (or block) of <paramref name="model"/>,
     /// usually the last one: a forward hook keeps its output and asks autograd to keep that output's gradient.
-    /// The images are model inputs (normalized as the model expects); the model is left as it was, gradients zeroed.
+    /// The images are model inputs (normalized as the model expects); the model computes as <paramref name="compute"/>
+    /// says (a training run's <see cref="TrainingOptions.Compute"/>; default float32) and is left as it was, gradients zeroed.
     /// </summary>
-    public static Tensor Compute(Module<Tensor, Tensor> model, Module<Tensor, Tensor> layer, Tensor images, Tensor? classes = null)
+    public static Tensor Compute(Module<Tensor, Tensor> model, Module<Tensor, Tensor> layer, Tensor images, Tensor? classes = null, ComputeOptions? compute = null)
     {
         if (images.dim() != 4) throw new ArgumentException($"Grad-CAM takes a batch of images [N, C, H, W], not {images.ShapeText()}.", nameof(images));
         Tensor? activation = null;
@@ -29,20 +30,19 @@ public static class GradCam
             activation = output.DetachFromDisposeScope();
             return output.alias();
         });
-        var wasTraining = model.training;
-        model.eval();
+        var run = (compute ?? ComputeOptions.Default).Evaluating(model);
         try
         {
             using var scope = torch.NewDisposeScope();
             // The input asks for gradients, so the layer's output has one even when every weight is frozen.
             var input = images.detach().requires_grad_(true);
-            var logits = model.forward(input);
+            var logits = run.Forward(input);
             if (activation is null) throw new ArgumentException("The layer was not used by the model's forward pass: pass one of the model's own layers.", nameof(layer));
             if (activation.dim() != 4) throw new ArgumentException($"Grad-CAM needs a convolutional layer's output [N, C, h, w]; this layer gives {activation.ShapeText()}.", nameof(layer));
             var target = classes?.to(logits.device) ?? logits.argmax(1);
             logits.gather(1, target.unsqueeze(1)).sum().backward();
-            var channelWeights = activation.grad!.mean([2, 3], keepdim: true);
-            var cam = functional.relu((channelWeights * activation).sum(1, keepdim: true)).detach();
+            var channelWeights = activation.grad!.to(ScalarType.Float32).mean([2, 3], keepdim: true);
+            var cam = functional.relu((channelWeights * activation.detach().to(ScalarType.Float32)).sum(1, keepdim: true));
             cam = functional.interpolate(cam, size: [images.shape[2], images.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
             var peak = cam.amax([2, 3], keepdim: true).clamp_min(1e-8);
             return (cam / peak).squeeze(1).cpu().MoveToOuterDisposeScope();
@@ -52,8 +52,8 @@ public static class GradCam
             activation?.grad?.Dispose();
             activation?.Dispose();
             hook.remove();
+            run.Dispose();   // float32 weights and the model's mode back (frozen batch normalization stays in eval)
             model.zero_grad();
-            if (wasTraining) Trainer.TrainMode(model);   // frozen batch normalization stays in eval mode
         }
     }
 

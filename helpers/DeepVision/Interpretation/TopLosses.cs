@@ -15,25 +15,24 @@ public static class TopLosses
 {
     /// <summary>
     /// The <paramref name="count"/> examples of <paramref name="data"/> (which must not shuffle, so that indices point
-    /// into <c>data.Dataset</c>) with the largest cross-entropy loss, largest first.
+    /// into <c>data.Dataset</c>) with the largest cross-entropy loss, largest first, the model computing as
+    /// <paramref name="compute"/> says (a training run's <see cref="TrainingOptions.Compute"/>; default float32).
     /// </summary>
-    public static IReadOnlyList<TopLoss> Find(Module<Tensor, Tensor> model, BatchLoader data, int count = 16)
+    public static IReadOnlyList<TopLoss> Find(Module<Tensor, Tensor> model, BatchLoader data, int count = 16, ComputeOptions? compute = null)
     {
         if (data.Shuffle) throw new ArgumentException("Use a loader without shuffling: the indices must point into its dataset in order.", nameof(data));
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "Ask for 1 or more examples.");
-        var wasTraining = model.training;
-        model.eval();
         var losses = new List<Tensor>();
         var predicted = new List<Tensor>();
         var probabilities = new List<Tensor>();
         var actual = new List<Tensor>();
-        try
+        using (var run = (compute ?? ComputeOptions.Default).Evaluating(model))
+        using (torch.no_grad())
         {
-            using var noGrad = torch.no_grad();
             foreach (var (x, y) in data)
             {
                 using var scope = torch.NewDisposeScope();
-                var logits = model.forward(x);
+                var logits = run.Forward(x);
                 var p = functional.softmax(logits, 1);
                 var (top, index) = p.max(1);
                 losses.Add(functional.cross_entropy(logits, y, reduction: Reduction.None).cpu().MoveToOuterDisposeScope());
@@ -41,10 +40,6 @@ public static class TopLosses
                 probabilities.Add(top.cpu().MoveToOuterDisposeScope());
                 actual.Add(y.cpu().MoveToOuterDisposeScope());
             }
-        }
-        finally
-        {
-            if (wasTraining) Trainer.TrainMode(model);   // frozen batch normalization stays in eval mode
         }
         using var all = torch.cat(losses);
         using var pred = torch.cat(predicted);

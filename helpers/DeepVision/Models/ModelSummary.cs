@@ -63,10 +63,9 @@ public sealed class ModelSummary
             });
             removers.Add(remover.remove);
         }
-        var wasTraining = model.training;
-        model.eval();
         try
         {
+            using var mode = ModelMode.Evaluating(model);   // and back, frozen batch normalization staying in eval
             using var scope = torch.NewDisposeScope();
             using var _ = torch.no_grad();
             var parameter = model.parameters().FirstOrDefault();
@@ -76,7 +75,6 @@ public sealed class ModelSummary
         finally
         {
             foreach (var remove in removers) remove();
-            if (wasTraining) model.train();
         }
         return new ModelSummary(model.GetType().Name, inputShape, layers, model.ParameterCount(), model.TrainableParameterCount(),
             model.parameters().Sum(p => p.numel() * p.ElementSize), model.buffers().Sum(b => b.numel() * b.ElementSize));

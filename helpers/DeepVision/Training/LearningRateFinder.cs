@@ -44,48 +44,27 @@ public static class LearningRateFinder
     /// <summary>
     /// Sweeps the learning rate of <paramref name="optimizer"/> from <paramref name="start"/> to <paramref name="end"/>
     /// over <paramref name="steps"/> batches (going round <paramref name="train"/> again if it is shorter), stopping
-    /// early when the loss is 4 times its lowest value. The model's weights and buffers are restored at the end; the
-    /// optimizer's state (momentum) is not, so build a fresh optimizer for the real training.
+    /// early when the loss is 4 times its lowest value. It is <see cref="Trainer.Fit"/> with the sweep as a plug-in
+    /// (<see cref="LearningRateSweeping"/>), computing as <paramref name="compute"/> says (the precision and layout
+    /// the real training will use). The model's weights, buffers and mode are restored at the end; the optimizer's
+    /// state (momentum) is not, so build a fresh optimizer for the real training.
     /// </summary>
     public static LearningRateSweep Run(Module<Tensor, Tensor> model, BatchLoader train, optim.Optimizer optimizer,
-        Module<Tensor, Tensor, Tensor> loss, double start = 1e-7, double end = 10, int steps = 100)
+        Module<Tensor, Tensor, Tensor> loss, double start = 1e-7, double end = 10, int steps = 100, ComputeOptions? compute = null)
     {
         if (start <= 0 || end <= start) throw new ArgumentOutOfRangeException(nameof(start), $"The sweep needs 0 < start < end, not start {start} and end {end}.");
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "The sweep needs at least 2 steps.");
+        if (train.Count == 0) throw new ArgumentException("The training data has no batches.", nameof(train));
+        compute ??= ComputeOptions.Default;
+        var sweep = new LearningRateSweeping(start, end, steps);
         var saved = model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
-        var rates = new List<double>();
-        var losses = new List<double>();
-        var wasTraining = model.training;
-        Trainer.TrainMode(model);
         try
         {
-            double average = 0, lowest = double.PositiveInfinity;
-            var step = 0;
-            while (step < steps)
+            using var mode = ModelMode.Evaluating(model);   // gives the model back the mode it had before the sweep
+            Trainer.Fit(model, train, null, optimizer, loss, new TrainingOptions((steps + train.Count - 1) / train.Count)
             {
-                foreach (var (x, y) in train)
-                {
-                    if (step >= steps) break;
-                    using var scope = torch.NewDisposeScope();
-                    var rate = start * Math.Pow(end / start, (double)step / (steps - 1));
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                    optimizer.zero_grad();
-                    var l = loss.forward(model.forward(x), y);
-                    l.backward();
-                    optimizer.step();
-                    // An exponential moving average with bias correction, as fast.ai smooths it: single batches are noisy.
-                    var value = l.item<float>();
-                    average = 0.98 * average + 0.02 * value;
-                    var smoothed = average / (1 - Math.Pow(0.98, step + 1));
-                    step++;
-                    // Exploded: stop, and leave the explosion out of the curve (it would dwarf the rest).
-                    if (!double.IsFinite(smoothed) || smoothed > 4 * lowest) { step = steps; break; }
-                    rates.Add(rate);
-                    losses.Add(smoothed);
-                    lowest = Math.Min(lowest, smoothed);
-                }
-                if (train.Count == 0) throw new ArgumentException("The training data has no batches.", nameof(train));
-            }
+                Precision = compute.Precision, ChannelsLast = compute.ChannelsLast, ShowProgress = false, Plugins = [sweep],
+            });
         }
         finally
         {
@@ -93,9 +72,8 @@ public static class LearningRateFinder
                 foreach (var (name, tensor) in model.state_dict()) tensor.copy_(saved[name]);
             foreach (var t in saved.Values) t.Dispose();
             optimizer.zero_grad();
-            if (!wasTraining) model.eval();
         }
-        if (rates.Count < 2) throw new InvalidOperationException("The loss was not finite from the first batches on: lower the start of the sweep.");
-        return new LearningRateSweep(rates, losses);
+        if (sweep.Rates.Count < 2) throw new InvalidOperationException("The loss was not finite from the first batches on: lower the start of the sweep.");
+        return new LearningRateSweep(sweep.Rates, sweep.Losses);
     }
 }

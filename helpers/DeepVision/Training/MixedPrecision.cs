@@ -4,20 +4,6 @@ using TorchSharp.Modules;
 
 namespace DeepVision.Training;
 
-/// <summary>The number format <see cref="Trainer.Fit"/> computes in (<see cref="TrainingOptions.Precision"/>).</summary>
-public enum Precision
-{
-    /// <summary>Everything in float32 (the default).</summary>
-    Float32,
-
-    /// <summary>
-    /// Mixed precision with bfloat16: convolutions and matrix products in bfloat16, which CPUs with AVX-512 BF16 or AMX
-    /// (and recent GPUs) run at about twice the float32 rate; float32 master weights, optimizer state, normalization
-    /// layers and loss. bfloat16 keeps float32's exponent range, so no loss scaling is needed.
-    /// </summary>
-    MixedBFloat16,
-}
-
 /// <summary>
 /// Mixed-precision training for one epoch (apex's "O2" recipe, written out because TorchSharp 0.107 has no autocast):
 /// the model's weights are swapped for bfloat16 working copies, each step copies their gradients into the float32
@@ -44,7 +30,9 @@ internal sealed class MixedPrecision : IDisposable
     private readonly List<Pair> pairs = [];
     private readonly List<Action> removeHooks = [];
 
-    public MixedPrecision(Module model)
+    /// <summary>Swaps bfloat16 working copies into <paramref name="model"/>; <paramref name="forTraining"/> also keeps a
+    /// float32 gradient buffer per trainable parameter for <see cref="MastersIn"/>.</summary>
+    public MixedPrecision(Module model, bool forTraining = true)
     {
         var modules = model.modules().Prepend(model).ToList();
         var byHandle = new Dictionary<IntPtr, Pair>();
@@ -74,7 +62,7 @@ internal sealed class MixedPrecision : IDisposable
                 {
                     working = new Parameter(master.detach().to(ScalarType.BFloat16), master.requires_grad);
                     working.DetachFromDisposeScope();
-                    gradient = master.requires_grad ? torch.zeros_like(master).DetachFromDisposeScope() : null;
+                    gradient = forTraining && master.requires_grad ? torch.zeros_like(master).DetachFromDisposeScope() : null;
                 }
                 var pair = new Pair(master, working, gradient);
                 byHandle[master.Handle] = pair;
@@ -98,11 +86,10 @@ internal sealed class MixedPrecision : IDisposable
     public static Tensor Input(Tensor x) => x.is_floating_point() ? x.to(ScalarType.BFloat16) : x;
 
     /// <summary>
-    /// The optimizer's step on the float32 masters, after backward: each working copy's gradient into its master, the
-    /// masters into the model while the optimizer steps (TorchSharp's optimizers read model.parameters() anew at every
-    /// step), then the updated masters into the bfloat16 working copies.
+    /// Before the optimizer's step, after backward: each working copy's gradient into its master, and the masters into
+    /// the model, so that the optimizer (which reads model.parameters() anew at every step) updates them.
     /// </summary>
-    public void Step(optim.Optimizer optimizer)
+    public void MastersIn()
     {
         foreach (var (master, working, gradient) in pairs)
         {
@@ -114,8 +101,12 @@ internal sealed class MixedPrecision : IDisposable
             working.grad = null;
         }
         Swap(toWorking: false);
-        try { optimizer.step(); }
-        finally { Swap(toWorking: true); }
+    }
+
+    /// <summary>After the optimizer's step: the bfloat16 working copies back into the model, updated from the masters.</summary>
+    public void WorkingIn()
+    {
+        Swap(toWorking: true);
         using var noGrad = torch.no_grad();
         foreach (var (master, working, gradient) in pairs)
             if (gradient is not null) working.copy_(master);

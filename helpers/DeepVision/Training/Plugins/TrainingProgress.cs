@@ -9,47 +9,52 @@ namespace DeepVision.Training;
 /// The progress bar of <see cref="Trainer.Fit"/>, like fastai's or tqdm's: batch n of N, images per second, the running
 /// loss and the time left, updated in place in the kernel (at most twice a second) and ending as one line.
 /// </summary>
-internal sealed class TrainingProgress
+internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(0.5);
-    private readonly LiveDisplay? display;
-    private readonly Func<History, object>? chart;
-    private readonly Stopwatch total = Stopwatch.StartNew();
-    private readonly Stopwatch sinceUpdate = Stopwatch.StartNew();
-    private readonly int epochs, batchesPerEpoch;
+    private readonly Stopwatch total = new();
+    private readonly Stopwatch sinceUpdate = new();
+    private LiveDisplay? display;
+    private Func<History, object>? chart;
+    private int epochs, batchesPerEpoch;
     private long images, batchesDone;
     private string chartHtml = "";   // formatted once per epoch, not at every redraw
 
-    public TrainingProgress(bool show, int epochs, int batchesPerEpoch, Func<History, object>? chart)
+    public override void BeforeFit(FitState fit)
     {
-        (this.epochs, this.batchesPerEpoch, this.chart) = (epochs, batchesPerEpoch, chart);
-        if (show && LiveDisplay.InKernel) display = LiveDisplay.Show(new HtmlString(Html($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0)));
+        (epochs, batchesPerEpoch, chart) = (fit.Options.Epochs, fit.Train.Count, fit.Options.Live);
+        total.Start();
+        sinceUpdate.Start();
+        if (LiveDisplay.InKernel) display = LiveDisplay.Show(new HtmlString(Html($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0)));
     }
 
-    /// <summary>After each batch: redraws when the last redraw is older than the interval.</summary>
-    public void Batch(int epochIndex, int batch, long batchImages, double runningLoss)
+    /// <summary>After each batch: redraws when the last redraw is older than the interval (the only time it reads the loss).</summary>
+    public override void AfterBatch(FitState fit)
     {
-        images += batchImages;
+        images += fit.Images.shape[0];
         batchesDone++;
         if (display is null || sinceUpdate.Elapsed < Interval) return;
         sinceUpdate.Restart();
         var perSecond = images / total.Elapsed.TotalSeconds;
         var left = TimeSpan.FromSeconds(total.Elapsed.TotalSeconds / batchesDone * ((long)epochs * batchesPerEpoch - batchesDone));
-        Redraw($"epoch {epochIndex + 1}/{epochs} · batch {batch}/{batchesPerEpoch} · {perSecond:N0} img/s · loss {runningLoss:F4} · " +
+        Redraw($"epoch {fit.EpochsStarted}/{epochs} · batch {fit.Batch}/{batchesPerEpoch} · {perSecond:N0} img/s · loss {recorder.RunningLoss:F4} · " +
                $"{Clock(total.Elapsed)} elapsed, about {Clock(left)} left", (double)batchesDone / ((long)epochs * batchesPerEpoch));
     }
 
     /// <summary>After each epoch: the chart, if one was asked for, is drawn anew under the bar.</summary>
-    public void Epoch(History history, int epochIndex)
+    public override void AfterEpoch(FitState fit)
     {
         if (display is null) return;
+        var history = fit.History;
         chartHtml = chart?.Invoke(history).ToDisplayString("text/html") ?? "";
-        Redraw($"epoch {epochIndex + 1}/{epochs} done · {History.Format(history.Epochs[^1], history.EvaluatedOn)}", (double)(epochIndex + 1) / epochs);
+        Redraw($"epoch {fit.EpochsStarted}/{epochs} done · {History.Format(history.Epochs[^1], history.EvaluatedOn)}", (double)fit.EpochsStarted / epochs);
     }
 
     /// <summary>The one line that stays in the saved notebook.</summary>
-    public void Finish(History history, int epochsRun)
+    public override void AfterFit(FitState fit)
     {
+        var history = fit.History;
+        var epochsRun = history.Epochs.Count - fit.FirstEpoch + 1;
         var line = $"trained {epochsRun} epoch{(epochsRun == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}, " +
                    $"{images / Math.Max(total.Elapsed.TotalSeconds, 1e-9):N0} img/s" +
                    (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", {history.EvaluatedOn} acc {a * 100:F1}%" : "") : "") +

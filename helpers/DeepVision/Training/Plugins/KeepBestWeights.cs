@@ -1,0 +1,27 @@
+namespace DeepVision.Training;
+
+/// <summary>
+/// <see cref="TrainingOptions.BestCheckpoint"/>: after every epoch whose evaluation accuracy beats all earlier ones the
+/// weights are saved (atomically), and at the end the model is given those best weights back.
+/// </summary>
+internal sealed class KeepBestWeights(string path) : TrainingPlugin
+{
+    private double best;
+    private bool saved;
+
+    public override void BeforeFit(FitState fit) => best = fit.History.Best?.TestAccuracy ?? double.NegativeInfinity;
+
+    public override void AfterEpoch(FitState fit)
+    {
+        if (fit.Evaluation is not { } evaluation || evaluation.Accuracy <= best) return;
+        best = evaluation.Accuracy;
+        Checkpoint.Save(fit.Model, path);
+        saved = true;
+    }
+
+    // The model ends with its best weights, not its last ones.
+    public override void AfterFit(FitState fit)
+    {
+        if (saved && fit.History.Last != fit.History.Best) Checkpoint.Load(fit.Model, path);
+    }
+}
