@@ -26,15 +26,14 @@ public static class Datasets
         Cifar10.Load(DataLocation.Resolve(DatasetCatalog.Cifar10, root), train);
 
     /// <summary>
-    /// Imagenette: uint8 [N, 3, size, size]. With no root it uses <c>$DEEPVISION_DATA/imagenette-sample</c> when
-    /// present, else the downloaded 160 px version, or the 320 px one when <paramref name="size"/> is above 160.
+    /// Imagenette: uint8 [N, 3, size, size], 9,469 train / 3,925 val, every image decoded once at <paramref name="size"/>
+    /// px. With no root it reads the whole dataset where <see cref="Data.Imagenette.Locate"/> finds it (or downloads
+    /// it); pass a root (such as the repository's <c>datasets/imagenette-sample</c>) to read that folder.
     /// </summary>
     public static ImageDataset Imagenette(bool train, int size = 160, string? root = null, int? perClass = null)
     {
-        if (root is null && Environment.GetEnvironmentVariable("DEEPVISION_DATA") is { Length: > 0 } data
-            && Directory.Exists(Path.Combine(data, "imagenette-sample", "train")))
-            root = Path.Combine(data, "imagenette-sample");
-        var folder = root is not null && Directory.Exists(Path.Combine(root, "train")) ? root
+        var folder = root is null ? Data.Imagenette.Locate(size)
+            : Directory.Exists(Path.Combine(root, "train")) ? root
             : DataLocation.Resolve(size > 160 ? DatasetCatalog.Imagenette320 : DatasetCatalog.Imagenette160, root);
         return Data.Imagenette.Load(folder, train, size, perClass);
     }

@@ -64,6 +64,21 @@ public sealed class ImageDataset : IDisposable
                 new ImageDataset($"{Name} (validation split)", Images.index_select(0, validationIndex), Labels.index_select(0, validationIndex), ClassNames));
     }
 
+    /// <summary>The examples of several datasets of the same classes and image size, in order, as a new dataset.</summary>
+    public static ImageDataset Concat(string name, params ImageDataset[] parts)
+    {
+        if (parts.Length == 0) throw new ArgumentException("Concat needs at least one dataset.", nameof(parts));
+        var first = parts[0];
+        foreach (var part in parts.Skip(1))
+        {
+            if (!part.ClassNames.SequenceEqual(first.ClassNames))
+                throw new ArgumentException($"{part.Name} has other classes than {first.Name}: only datasets of the same classes can be joined.", nameof(parts));
+            if (part.Channels != first.Channels || part.Height != first.Height || part.Width != first.Width)
+                throw new ArgumentException($"{part.Name} has images of {part.Channels}x{part.Height}x{part.Width}, {first.Name} of {first.Channels}x{first.Height}x{first.Width}.", nameof(parts));
+        }
+        return new ImageDataset(name, torch.cat(parts.Select(p => p.Images).ToArray()), torch.cat(parts.Select(p => p.Labels).ToArray()), first.ClassNames);
+    }
+
     /// <summary>Examples per class, in class order.</summary>
     public long[] ClassCounts()
     {

@@ -65,7 +65,7 @@ public class HelpersLayoutTests
     public void Data_is_split_by_concern()
     {
         string[] Files(string folder) => Directory.GetFiles(Path.Combine(Helpers, "Data", folder), "*.cs").Select(Path.GetFileName).Order().ToArray()!;
-        Assert.Equal(["Cifar10.cs", "Idx.cs", "ImageFolder.cs"], Files("Formats"));
+        Assert.Equal(["Cifar10.cs", "Idx.cs", "ImageFolder.cs", "Imagenette.cs"], Files("Formats"));
         Assert.Equal(["DataLocation.cs", "DatasetCatalog.cs", "Downloader.cs"], Files("Sources"));
         Assert.Equal(["ImageCodec.cs"], Files("Images"));
     }

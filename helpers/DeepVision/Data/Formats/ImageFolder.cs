@@ -11,10 +11,11 @@ public static class ImageFolder
     /// <summary>
     /// Loads every image under <paramref name="root"/> as uint8 [N, 3, size, size]; classes are the sub-folders in
     /// ordinal order, or <paramref name="classFolders"/> in the given order. <paramref name="classNames"/> maps a folder
-    /// name to a readable name (Imagenette's WordNet ids). <paramref name="perClass"/> keeps the first files of each class.
+    /// name to a readable name (Imagenette's WordNet ids). <paramref name="perClass"/> keeps the first files of each class;
+    /// <paramref name="include"/>, when given, keeps only the files whose name (without folder) it accepts.
     /// </summary>
     public static ImageDataset Load(string root, int size, IReadOnlyDictionary<string, string>? classNames = null,
-        IReadOnlyList<string>? classFolders = null, int? perClass = null, string? name = null)
+        IReadOnlyList<string>? classFolders = null, int? perClass = null, string? name = null, Func<string, bool>? include = null)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "The image size must be positive.");
         if (!Directory.Exists(root))
@@ -39,7 +40,7 @@ public static class ImageFolder
             if (notImages.Count > 0)
                 throw new DatasetFormatException(notImages[0],
                     $"not an image file (expected {string.Join(", ", ImageExtensions)}); remove it from the class folder.");
-            files.AddRange(images.Take(perClass ?? int.MaxValue).Select(f => (f, label)));
+            files.AddRange(images.Where(f => include?.Invoke(Path.GetFileName(f)) ?? true).Take(perClass ?? int.MaxValue).Select(f => (f, label)));
         }
 
         var pixels = new byte[(long)files.Count * 3 * size * size];
@@ -60,32 +61,5 @@ public static class ImageFolder
         return new ImageDataset(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root)),
             torch.tensor(pixels, [files.Count, 3, size, size], ScalarType.Byte),
             torch.tensor(files.Select(f => (long)f.Label).ToArray()), names);
-    }
-}
-
-/// <summary>Imagenette: ten easy ImageNet classes (fastai), folders named by WordNet id under train/ and val/.</summary>
-public static class Imagenette
-{
-    /// <summary>The ten classes, in WordNet-id order, with their readable names.</summary>
-    public static readonly IReadOnlyDictionary<string, string> ClassNames = new Dictionary<string, string>
-    {
-        ["n01440764"] = "tench", ["n02102040"] = "English springer", ["n02979186"] = "cassette player",
-        ["n03000684"] = "chain saw", ["n03028079"] = "church", ["n03394916"] = "French horn",
-        ["n03417042"] = "garbage truck", ["n03425413"] = "gas pump", ["n03445777"] = "golf ball",
-        ["n03888257"] = "parachute",
-    };
-
-    /// <summary>The ImageNet-1k class index of each Imagenette class (for checking ImageNet-pretrained models).</summary>
-    public static readonly IReadOnlyDictionary<string, int> ImageNetIndex = new Dictionary<string, int>
-    {
-        ["n01440764"] = 0, ["n02102040"] = 217, ["n02979186"] = 482, ["n03000684"] = 491, ["n03028079"] = 497,
-        ["n03394916"] = 566, ["n03417042"] = 569, ["n03425413"] = 571, ["n03445777"] = 574, ["n03888257"] = 701,
-    };
-
-    /// <summary>Loads the train or val split of an Imagenette folder, resized and centre-cropped to <paramref name="size"/>.</summary>
-    public static ImageDataset Load(string root, bool train, int size = 160, int? perClass = null)
-    {
-        var split = Path.Combine(root, train ? "train" : "val");
-        return ImageFolder.Load(split, size, ClassNames, ClassNames.Keys.ToList(), perClass, train ? "Imagenette train" : "Imagenette val");
     }
 }
