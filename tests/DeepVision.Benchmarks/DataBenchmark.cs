@@ -62,11 +62,11 @@ public static class DataBenchmark
 
         // Bare: the same batches prepared in advance, then only forward/backward/step.
         var prepared = loader.Select(b => (b.Images.clone(), b.Labels.clone())).ToList();
-        double Bare()
+        double Steps(IEnumerable<(Tensor Images, Tensor Labels)> batches)
         {
             var w = Stopwatch.StartNew();
             model.train();
-            foreach (var (x, y) in prepared)
+            foreach (var (x, y) in batches)
             {
                 using var scope = torch.NewDisposeScope();
                 optimizer.zero_grad();
@@ -75,6 +75,7 @@ public static class DataBenchmark
             }
             return w.Elapsed.TotalSeconds;
         }
+        double Bare() => Steps(prepared);
         double LoaderOnly()
         {
             var w = Stopwatch.StartNew();
@@ -84,19 +85,7 @@ public static class DataBenchmark
         // The loop's own cost: Fit against a bare loop of forward/backward/step over the very same loader (shuffled,
         // unaugmented), so that both pay for making the batches and only what Fit adds is measured.
         var plainLoader = new BatchLoader(subset, 128, torch.CPU, shuffle: true);
-        double BareLoop()
-        {
-            var w = Stopwatch.StartNew();
-            model.train();
-            foreach (var (x, y) in plainLoader)
-            {
-                using var scope = torch.NewDisposeScope();
-                optimizer.zero_grad();
-                loss.forward(model.forward(x), y).backward();
-                optimizer.step();
-            }
-            return w.Elapsed.TotalSeconds;
-        }
+        double BareLoop() => Steps(plainLoader);
         double Loop()
         {
             var w = Stopwatch.StartNew();

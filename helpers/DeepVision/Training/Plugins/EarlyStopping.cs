@@ -1,25 +1,15 @@
 namespace DeepVision.Training;
 
 /// <summary><see cref="TrainingOptions.Patience"/>: training ends when the evaluation accuracy has not improved for that many epochs.</summary>
-internal sealed class EarlyStopping(int patience) : TrainingPlugin
+internal sealed class EarlyStopping(int patience) : EvaluationWatch
 {
-    private double best;
     private int epochsWithoutImprovement;
 
-    public override void BeforeFit(FitState fit) => best = fit.History.Best?.TestAccuracy ?? double.NegativeInfinity;
-
-    public override void AfterEpoch(FitState fit)
+    protected override void AfterEvaluation(FitState fit, bool improved)
     {
-        if (fit.Evaluation is not { } evaluation) return;
-        if (evaluation.Accuracy > best)
-        {
-            best = evaluation.Accuracy;
-            epochsWithoutImprovement = 0;
-        }
-        else if (++epochsWithoutImprovement >= patience && fit.EpochsStarted < fit.Options.Epochs)
-        {
-            fit.History.StoppedEarly = true;
-            fit.Stop = true;
-        }
+        if (improved) { epochsWithoutImprovement = 0; return; }
+        if (++epochsWithoutImprovement < patience || fit.EpochsStarted >= fit.Options.Epochs) return;
+        fit.History.StoppedEarly = true;
+        fit.Stop = true;
     }
 }

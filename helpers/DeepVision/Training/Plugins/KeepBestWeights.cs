@@ -4,17 +4,13 @@ namespace DeepVision.Training;
 /// <see cref="TrainingOptions.BestCheckpoint"/>: after every epoch whose evaluation accuracy beats all earlier ones the
 /// weights are saved (atomically), and at the end the model is given those best weights back.
 /// </summary>
-internal sealed class KeepBestWeights(string path) : TrainingPlugin
+internal sealed class KeepBestWeights(string path) : EvaluationWatch
 {
-    private double best;
     private bool saved;
 
-    public override void BeforeFit(FitState fit) => best = fit.History.Best?.TestAccuracy ?? double.NegativeInfinity;
-
-    public override void AfterEpoch(FitState fit)
+    protected override void AfterEvaluation(FitState fit, bool improved)
     {
-        if (fit.Evaluation is not { } evaluation || evaluation.Accuracy <= best) return;
-        best = evaluation.Accuracy;
+        if (!improved) return;
         Checkpoint.Save(fit.Model, path);
         saved = true;
     }
