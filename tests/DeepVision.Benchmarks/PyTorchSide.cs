@@ -29,7 +29,7 @@ internal static class PyTorchSide
             catch (System.ComponentModel.Win32Exception) { }
         }
         note = "PyTorch's side: no python3 with torch and torchvision found, so only our figures are shown. To compare, install " +
-               $"them (Debian/Ubuntu: sudo apt install python3-torch python3-torchvision; elsewhere: pip install torch torchvision) and run ./build.sh bench {benchmark} again.";
+               $"them (Debian/Ubuntu: sudo apt-get install --no-install-recommends python3-torch python3-torchvision: without the flag Debian adds libtorch-dev, whose libtorch 1.13 notebook kernels would load; elsewhere: pip install torch torchvision) and run ./build.sh bench {benchmark} again.";
         return null;
     }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace DeepVision.Models;
 
@@ -10,9 +8,8 @@ public sealed record LayerSummary(string Name, string Type, long[] OutputShape, 
 
 /// <summary>
 /// A torchsummary-style table: each leaf layer in the order it runs, with its output shape and parameter count;
-/// the totals, and the memory the parameters take. Display it, or print its <see cref="ToString"/>.
+/// the totals, and the memory the parameters take. Display it (<c>DeepVision.Plots</c> renders it as a table), or print its <see cref="ToString"/>.
 /// </summary>
-[TypeFormatterSource(typeof(ModelSummaryFormatterSource))]
 public sealed class ModelSummary
 {
     private ModelSummary(string model, long[] inputShape, IReadOnlyList<LayerSummary> layers, long total, long trainable, long parameterBytes, long bufferBytes)
@@ -105,27 +102,4 @@ public sealed class ModelSummary
         sb.Append($"Parameter memory: {Megabytes(ParameterBytes)} (+ {Megabytes(BufferBytes)} of buffers)");
         return sb.ToString();
     }
-
-    /// <summary>The summary as an HTML table.</summary>
-    public string ToHtml()
-    {
-        var sb = new StringBuilder("<table><thead><tr><th>Layer</th><th>Type</th><th>Output shape</th><th>Param #</th></tr></thead><tbody>");
-        foreach (var l in Layers)
-            sb.Append($"<tr><td>{WebUtility.HtmlEncode(l.Name)}</td><td>{l.Type}</td><td>{Sizes.ShapeText(l.OutputShape)}</td><td style=\"text-align:right\">{N(l.Parameters)}</td></tr>");
-        sb.Append("</tbody></table>");
-        sb.Append($"<p>Input {Sizes.ShapeText(InputShape)} · total parameters <b>{N(TotalParameters)}</b> · trainable {N(TrainableParameters)} · " +
-                  $"parameter memory {Megabytes(ParameterBytes)} (+ {Megabytes(BufferBytes)} of buffers)</p>");
-        return sb.ToString();
-    }
-}
-
-/// <summary>Formats <see cref="ModelSummary"/> as HTML and text for notebooks.</summary>
-public sealed class ModelSummaryFormatterSource : ITypeFormatterSource
-{
-    /// <inheritdoc />
-    public IEnumerable<ITypeFormatter> CreateTypeFormatters() =>
-    [
-        new DelegateFormatter<ModelSummary>("text/html", s => s.ToHtml()),
-        new DelegateFormatter<ModelSummary>("text/plain", s => s.ToString()),
-    ];
 }

@@ -24,11 +24,3 @@ public sealed class PlotFormatterSource : ITypeFormatterSource
     ];
 
 }
-
-/// <summary>A formatter for one type and MIME type from a function: what every formatter source of the helpers needs.</summary>
-/// <summary>Wraps a PNG as an HTML image (data URI), with an optional caption.</summary>
-internal static class PngHtml
-{
-    public static string Image(byte[] png, string alt, int? width = null) =>
-        $"<img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" alt=\"{System.Net.WebUtility.HtmlEncode(alt)}\"{(width is { } w ? $" width=\"{w}\"" : "")}/>";
-}

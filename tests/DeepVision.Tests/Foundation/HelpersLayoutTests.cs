@@ -59,6 +59,18 @@ public class HelpersLayoutTests
         Assert.DoesNotContain("DeepVision.Plots", graph.Where(e => e.Key != "DeepVision.Plots").SelectMany(e => e.Value));
         Assert.DoesNotContain("DeepVision.Models", graph["DeepVision.Training"]);
         Assert.DoesNotContain("DeepVision.Training", graph["DeepVision.Models"]);
+        // No HTML and no formatter is written outside Plots, but for the live display's wrapper (the id that lets a
+        // recording keep a display's last state).
+        foreach (var file in Directory.EnumerateFiles(Helpers, "*.cs", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")))
+        {
+            var relative = Path.GetRelativePath(Helpers, file);
+            if (relative.StartsWith("Plots" + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
+            var text = File.ReadAllText(file);
+            Assert.False(Regex.IsMatch(text, "TypeFormatterSource|Formatter\\.Register"), $"{relative} registers a formatter: rendering belongs in Plots");
+            if (relative == "LiveDisplay.cs") continue;
+            Assert.False(Regex.IsMatch(text, "<(div|table|tr|td|img|progress|span|b|p)[ >/]"), $"{relative} writes HTML: rendering belongs in Plots");
+        }
     }
 
     [Fact]
@@ -66,7 +78,7 @@ public class HelpersLayoutTests
     {
         string[] Files(string folder) => Directory.GetFiles(Path.Combine(Helpers, "Data", folder), "*.cs").Select(Path.GetFileName).Order().ToArray()!;
         Assert.Equal(["Cifar10.cs", "Idx.cs", "ImageFolder.cs", "Imagenette.cs"], Files("Formats"));
-        Assert.Equal(["DataLocation.cs", "DatasetCatalog.cs", "Downloader.cs"], Files("Sources"));
+        Assert.Equal(["DataFiles.cs", "DataLocation.cs", "DatasetCatalog.cs", "Downloader.cs"], Files("Sources"));
         Assert.Equal(["ImageCodec.cs"], Files("Images"));
     }
 }

@@ -133,6 +133,22 @@ public class DisplayTests
     }
 
     [Fact]
+    public void Training_progress_renders_as_a_bar_with_its_chart_and_ends_as_its_line()
+    {
+        var history = new DeepVision.Training.History();
+        history.Epochs.Add(new DeepVision.Training.EpochMetrics(1, 1.2, 0.6, 1.1, 0.62, 0.9, 0.01, 1000, TimeSpan.FromSeconds(3)));
+        var chart = LineChart.Accuracy(history, "accuracy");
+        var running = new DeepVision.Training.TrainingStatus("epoch 1/3 · batch 5/10 <loss>", 0.25, false, chart).ToDisplayString("text/html");
+        Assert.Contains("<progress value=\"0.250\"", running);
+        Assert.Contains("&lt;loss&gt;", running);           // the line is text, encoded
+        Assert.Contains("<img src=\"data:image/png;base64,", running);  // the chart under the bar (its static picture, at least)
+        Assert.Contains("\"accuracy\"", running);
+        var done = new DeepVision.Training.TrainingStatus("trained 3 epochs", 1, true, null).ToDisplayString("text/html");
+        Assert.DoesNotContain("<progress", done);
+        Assert.Contains("trained 3 epochs", done);
+    }
+
+    [Fact]
     public void Dataframes_format_as_html_tables_without_the_kernel()
     {
         _ = Tables.MaxRows; // loads the helpers, whose module initializer registers the formatter

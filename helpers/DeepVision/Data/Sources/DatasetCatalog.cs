@@ -71,8 +71,3 @@ public static class DatasetCatalog
         new DatasetFile($"imagenette2-{size}.tgz", md5, [$"https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-{size}.tgz"]),
         $"imagenette2-{size}");
 }
-
-internal static class DataFiles
-{
-    public static readonly string[] Cifar10Files = [.. Data.Cifar10.TrainFiles, Data.Cifar10.TestFile, "batches.meta.txt"];
-}

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using Microsoft.AspNetCore.Html;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace DeepVision.Training;
 
@@ -18,14 +15,14 @@ internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
     private Func<History, object>? chart;
     private int epochs, batchesPerEpoch;
     private long images, batchesDone;
-    private string chartHtml = "";   // formatted once per epoch, not at every redraw
+    private object? chartShown;   // drawn once per epoch, not at every redraw
 
     public override void BeforeFit(FitState fit)
     {
         (epochs, batchesPerEpoch, chart) = (fit.Options.Epochs, fit.Train.Count, fit.Options.Live);
         total.Start();
         sinceUpdate.Start();
-        if (LiveDisplay.InKernel) display = LiveDisplay.Show(new HtmlString(Html($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0)));
+        if (LiveDisplay.InKernel) display = LiveDisplay.Show(new TrainingStatus($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0, false, null));
     }
 
     /// <summary>After each batch: redraws when the last redraw is older than the interval (the only time it reads the loss).</summary>
@@ -46,7 +43,7 @@ internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
     {
         if (display is null) return;
         var history = fit.History;
-        chartHtml = chart?.Invoke(history).ToDisplayString("text/html") ?? "";
+        chartShown = chart?.Invoke(history);
         Redraw($"epoch {fit.EpochsStarted}/{epochs} done · {History.Format(history.Epochs[^1], history.EvaluatedOn)}", (double)fit.EpochsStarted / epochs);
     }
 
@@ -60,18 +57,10 @@ internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
                    (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", {history.EvaluatedOn} acc {a * 100:F1}%" : "") : "") +
                    (history.Precision == Precision.MixedBFloat16 ? "; bfloat16 mixed precision" : "") +
                    (history.StoppedEarly ? $"; stopped early after {epochsRun} of {epochs} epochs" : "");
-        display?.Update(new HtmlString(Html(line, 1, bar: false)));
+        display?.Update(new TrainingStatus(line, 1, true, null));
     }
 
-    private void Redraw(string text, double fraction)
-    {
-        display!.Update(new HtmlString(Html(text, fraction) + chartHtml));
-    }
-
-    private static string Html(string text, double fraction, bool bar = true) =>
-        "<div style=\"font-family:monospace\">" +
-        (bar ? $"<progress value=\"{fraction:F3}\" max=\"1\" style=\"width:240px;vertical-align:middle\"></progress> " : "") +
-        $"{WebUtility.HtmlEncode(text)}</div>";
+    private void Redraw(string text, double fraction) => display!.Update(new TrainingStatus(text, fraction, false, chartShown));
 
     private static string Clock(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t:mm\\:ss}" : $"{t:m\\:ss}";
 }

@@ -1,0 +1,41 @@
+using DeepVision.Data;
+using DeepVision.Training;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Tests.Training;
+
+public class FeatureCacheTests
+{
+    [Fact]
+    public void Features_are_reused_only_for_the_same_pixels_backbone_weights_and_preprocessing()
+    {
+        using var temp = new TempFolder();
+        using var cifar = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
+        using var first = cifar.Take(40);
+        using var other = new ImageDataset(first.Name, cifar.Images[40..80].clone(), cifar.Labels[40..80].clone(), cifar.ClassNames); // same name, same count
+        torch.manual_seed(0);
+        var backbone = Sequential(("conv", Conv2d(3, 4, 3)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()));
+        var cache = new FeatureCache(temp.Path);
+        var log = new StringWriter();
+        using var a = cache.Features(backbone, first, null, "none", torch.CPU, batchSize: 16, log: log);
+        using var again = cache.Features(backbone, first, null, "none", torch.CPU, batchSize: 16, log: log);
+        Assert.Equal([40, 4], a.shape);
+        Assert.True(a.eq(again).all().item<bool>());
+        Assert.Single(Directory.GetFiles(temp.Path));
+        Assert.Contains("from the cache", log.ToString().Split('\n')[1]);
+        // The features are what the backbone computes for those images.
+        using (torch.no_grad())
+        using (var direct = backbone.forward(first.Images.to_type(ScalarType.Float32).div(255f)))
+            Assert.True((direct - a).abs().max().item<float>() < 1e-5);
+
+        // Other pixels under the same name and count, another preprocessing, other weights: each computed anew.
+        using var b = cache.Features(backbone, other, null, "none", torch.CPU, log: log);
+        Assert.False(a.eq(b).all().item<bool>(), "the images 40-79 were given the features of 0-39");
+        using var c = cache.Features(backbone, first, Transforms.Normalize([0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f]), "normalized", torch.CPU, log: log);
+        using (torch.no_grad()) foreach (var p in backbone.parameters()) p.add_(0.1);
+        using var d = cache.Features(backbone, first, null, "none", torch.CPU, log: log);
+        Assert.False(a.eq(d).all().item<bool>(), "changed weights were given the old weights' features");
+        Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
+        Assert.Single(log.ToString().Split('\n'), l => l.Contains("from the cache")); // only the second call read the cache
+    }
+}
