@@ -6,6 +6,8 @@
 #   ./build.sh notebooks [--profile quick|full|cpu] [notebook...]
 #                                                    execute notebooks in dotnet-repl into artifacts/notebooks/
 #   ./build.sh jupyter [--profile P] [notebook...]   execute notebooks through Jupyter (nbclient) and check them
+#   ./build.sh export [--profile P] [--run] [notebook...]
+#                                                    export notebooks as .NET 10 file-based apps into artifacts/apps/
 #   ./build.sh data [dataset...]                     download the full datasets into the user's cache, checked
 #   ./build.sh bench [benchmark...]                  run the benchmarks and print their figures
 #   ./build.sh render [executed.ipynb...]           screenshots of executed notebooks, scripts off and on
@@ -24,6 +26,7 @@ REQUIRED_GLIBCXX="GLIBCXX_3.4.32"
 CONFIGURATION="${CONFIGURATION:-Release}"
 SOLUTION="$REPO_ROOT/DeepVision.slnx"
 NOTEBOOK_TOOL="$REPO_ROOT/tools/notebooks.cs"
+EXPORT_TOOL="$REPO_ROOT/tools/export.cs"
 DATA_TOOL="$REPO_ROOT/tools/data.cs"
 BENCH_PROJECT="$REPO_ROOT/tests/DeepVision.Benchmarks/DeepVision.Benchmarks.csproj"
 
@@ -64,6 +67,12 @@ Verbs:
                                          Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
                                          kernel for Jupyter, into artifacts/jupyter/, and check them. Installs
                                          Debian's python3-nbclient when it is missing (as root).
+  export [--profile quick|full|cpu] [--run] [notebook...]
+                                         Export notebooks (default: all) as .NET 10 file-based apps, the route that
+                                         needs no notebook kernel: artifacts/apps/<name>.cs, run with
+                                         `dotnet run artifacts/apps/<name>.cs` (console, PNG pictures and
+                                         artifacts/apps/<name>/index.html with the outputs in cell order).
+                                         --run also runs each app and checks its page (CI does, quick profile).
   bench [name...]                        Run the benchmarks and print their figures.
   render [executed.ipynb...]             Render executed notebooks as a static viewer does (nbconvert HTML) and
                                          screenshot them in headless Chromium with scripts off and on
@@ -201,6 +210,7 @@ build_all() {
   dotnet build "$SOLUTION" -c "$CONFIGURATION" --no-restore --nologo
   (cd "$REPO_ROOT" && dotnet build "$NOTEBOOK_TOOL" --nologo -v quiet -clp:NoSummary)
   (cd "$REPO_ROOT" && dotnet build "$DATA_TOOL" --nologo -v quiet -clp:NoSummary)
+  (cd "$REPO_ROOT" && dotnet build "$EXPORT_TOOL" --nologo -v quiet -clp:NoSummary)
   refresh_helpers_package
 }
 
@@ -247,7 +257,7 @@ run_notebooks() {
 verb_test() {
   use_dotnet
   build_all
-  local log_file status=0 notebooks_status=0 jupyter_status=0
+  local log_file status=0 notebooks_status=0 jupyter_status=0 apps_status=0
   mkdir -p "$REPO_ROOT/artifacts"
   log_file="$REPO_ROOT/artifacts/test.log"
   # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it.
@@ -261,6 +271,9 @@ verb_test() {
   skip_failure="$(judge_skips "$summary")" || status=1
   log "every notebook in the real kernel (dotnet-repl), quick profile"
   run_notebooks --profile quick --timeout 600 2>&1 | tee "$REPO_ROOT/artifacts/notebooks.log" || notebooks_status=$?
+  log "every notebook as a file-based app (dotnet run), quick profile"
+  rm -f "$REPO_ROOT/artifacts/apps/summary.json"
+  (cd "$REPO_ROOT" && dotnet run "$EXPORT_TOOL" -- run --profile quick --timeout 600) 2>&1 | tee "$REPO_ROOT/artifacts/apps.log" || apps_status=$?
   log "notebook 04 through Jupyter (nbclient)"
   run_jupyter --profile quick "$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb" 2>&1 | tee "$REPO_ROOT/artifacts/jupyter.log" || jupyter_status=$?
   local counts nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1
@@ -268,18 +281,37 @@ verb_test() {
   [[ -n "$counts" ]] && read -r nb_passed nb_failed <<<"$counts"
   [[ $notebooks_status -eq 0 || $nb_failed -gt 0 ]] || nb_failed=1
   [[ $jupyter_status -ne 0 ]] || { jupyter_passed=1; jupyter_failed=0; }
+  # The apps' counts from the tool's JSON summary, not from its console.
+  local apps_passed=0 apps_failed=1 apps_counts
+  if apps_counts="$(json_counts "$REPO_ROOT/artifacts/apps/summary.json")"; then read -r apps_passed apps_failed <<<"$apps_counts"; fi
+  [[ $apps_status -eq 0 || $apps_failed -gt 0 ]] || apps_failed=1
   echo
   echo "unit tests:  $summary"
   echo "notebooks:   $nb_passed passed, $nb_failed failed (dotnet-repl, quick profile: table above, copies in artifacts/notebooks/)"
   echo "jupyter:     $jupyter_passed passed, $jupyter_failed failed (notebook 04 through nbclient, copy in artifacts/jupyter/)"
-  echo "$summary" | awk -v p="$((nb_passed + jupyter_passed))" -v f="$((nb_failed + jupyter_failed))" \
+  echo "apps:        $apps_passed passed, $apps_failed failed (file-based apps, quick profile: pages in artifacts/apps/)"
+  echo "$summary" | awk -v p="$((nb_passed + jupyter_passed + apps_passed))" -v f="$((nb_failed + jupyter_failed + apps_failed))" \
     '{ printf "%d passed, %d failed, %d skipped\n", $1 + p, $3 + f, $5 }'
   [[ -z "$skip_failure" ]] || log "$skip_failure"
   if [[ $status -ne 0 ]] && grep -q '^  Failed [A-Za-z_]' "$log_file"; then
     log "failed unit tests (the full log is artifacts/test.log):"
     failed_test_report "$log_file"
   fi
-  [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 ]] || exit 1
+  [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 && $apps_status -eq 0 ]] || exit 1
+}
+
+# "passed failed" of a tool's JSON summary ({"passed": N, "failed": N, ...}); nothing when the file is missing or not JSON.
+json_counts() {
+  [[ -f "$1" ]] || return 1
+  /usr/bin/python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(int(s["passed"]), int(s["failed"]))' "$1" 2>/dev/null
+}
+
+verb_export() {
+  use_dotnet
+  build_all >/dev/null
+  local verb=export args=()
+  for a in "$@"; do [[ "$a" == "--run" ]] && verb=run || args+=("$a"); done
+  (cd "$REPO_ROOT" && dotnet run "$EXPORT_TOOL" -- "$verb" "${args[@]}")
 }
 
 # Every dataset of the full profiles into the user's cache (tools/data.cs: MD5-checked, atomic, resumable).
@@ -385,6 +417,7 @@ main() {
     record) verb_record "$@" ;;
     data) verb_data "$@" ;;
     jupyter) verb_jupyter "$@" ;;
+    export) verb_export "$@" ;;
     bench) verb_bench "$@" ;;
     doctor) verb_doctor "$@" ;;
     render) exec "$REPO_ROOT/tests/Rendering/render-check.sh" "$@" ;;

@@ -26,21 +26,32 @@ public sealed class LiveDisplay
     private readonly string id = Guid.NewGuid().ToString("N");
     private object? handle;
 
+    private IDisplaySink? sink;
+
     /// <summary>True when code runs inside a .NET Interactive kernel's cell, where displays update in place.</summary>
     public static bool InKernel => Kernel.Value?.InCell() == true;
+
+    /// <summary>Where displays go outside a kernel (a file-based app's console and page), or null: nowhere.</summary>
+    public static IDisplaySink? Sink { get; set; }
+
+    /// <summary>Whether a display is seen at all: in a kernel, or through a <see cref="Sink"/>.</summary>
+    public static bool Active => InKernel || Sink is not null;
 
     /// <summary>Shows <paramref name="initial"/> (a string, or anything the kernel can format) and returns the display to update.</summary>
     public static LiveDisplay Show(object initial)
     {
         var display = new LiveDisplay();
         if (InKernel) display.handle = Kernel.Value!.Display(display.Wrap(initial));
+        else if (Sink is { } sink) (display.sink, display.handle) = (sink, sink.Show(initial));
         return display;
     }
 
-    /// <summary>Replaces what the display shows (in a kernel; elsewhere it does nothing).</summary>
+    /// <summary>Replaces what the display shows (in a kernel or a sink; elsewhere it does nothing).</summary>
     public void Update(object value)
     {
-        if (handle is not null) Kernel.Value!.Update(handle, Wrap(value));
+        if (handle is null) return;
+        if (sink is not null) sink.Update(handle, value);
+        else Kernel.Value!.Update(handle, Wrap(value));
     }
 
     /// <summary>The last update: in a kernel it replaces the display; elsewhere it writes <paramref name="line"/> to the console.</summary>

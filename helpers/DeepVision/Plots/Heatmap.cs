@@ -4,7 +4,7 @@ namespace DeepVision.Plots;
 
 /// <summary>A matrix drawn as coloured cells with the value written in each: confusion matrices, attention maps.</summary>
 [TypeFormatterSource(typeof(PlotFormatterSource))]
-public sealed class Heatmap
+public sealed class Heatmap : IPicture
 {
     /// <summary>A heatmap of <paramref name="values"/> [rows, columns] with row and column labels.</summary>
     public Heatmap(double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string title, string xLabel, string yLabel, string format = "G3")

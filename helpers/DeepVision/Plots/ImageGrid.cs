@@ -9,7 +9,7 @@ namespace DeepVision.Plots;
 /// uint8 [N, C, H, W] in 0–255 or float in 0–1, one or three channels, on any device.
 /// </summary>
 [TypeFormatterSource(typeof(PlotFormatterSource))]
-public sealed class ImageGrid
+public sealed class ImageGrid : IPicture
 {
     private readonly byte[][] _images;
     private readonly int _channels, _height, _width;

@@ -15,7 +15,7 @@ public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<
 /// <c>handle.Update(newChart)</c>.
 /// </summary>
 [TypeFormatterSource(typeof(PlotFormatterSource))]
-public sealed class LineChart
+public sealed class LineChart : IPicture
 {
     /// <summary>Where the interactive version loads plotly.js from.</summary>
     public static string PlotlyUrl { get; set; } = "https://cdn.plot.ly/plotly-2.35.2.min.js";

@@ -7,7 +7,7 @@ namespace DeepVision.Plots;
 /// notebooks (logistic regression, the perceptron, XOR, moons, circles).
 /// </summary>
 [TypeFormatterSource(typeof(PlotFormatterSource))]
-public sealed class ScatterPlot
+public sealed class ScatterPlot : IPicture
 {
     private readonly double[] _x, _y;
     private readonly long[] _labels;

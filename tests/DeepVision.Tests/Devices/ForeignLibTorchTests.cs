@@ -8,6 +8,7 @@ namespace DeepVision.Tests.Devices;
 /// TorchSharp's own libtorch is used even when another libtorch_cpu.so comes first on the library path (what Debian's
 /// libtorch-dev does to a notebook kernel), and a foreign one that got loaded anyway is named with the fix.
 /// </summary>
+[Collection(DeepVision.Tests.Notebooks.NotebookToolCollection.Name)]
 public class ForeignLibTorchTests
 {
     /// <summary>A shared library named libtorch_cpu.so (soname too) that is not libtorch: what the loader would find first.</summary>

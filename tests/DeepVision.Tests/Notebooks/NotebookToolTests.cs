@@ -9,6 +9,7 @@ namespace DeepVision.Tests.Notebooks;
 /// never written, executed copies with the source's metadata, one output per live display, a per-notebook timeout,
 /// and the check of what learners see. The executions run the real kernel (dotnet-repl, from the tool manifest).
 /// </summary>
+[Collection(NotebookToolCollection.Name)]
 public class NotebookToolTests
 {
     private static readonly Lazy<JsonSchema> Schema = new(LoadSchema);

@@ -22,7 +22,7 @@ internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
         (epochs, batchesPerEpoch, chart) = (fit.Options.Epochs, fit.Train.Count, fit.Options.Live);
         total.Start();
         sinceUpdate.Start();
-        if (LiveDisplay.InKernel) display = LiveDisplay.Show(new TrainingStatus($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0, false, null));
+        if (LiveDisplay.Active) display = LiveDisplay.Show(new TrainingStatus($"training {epochs} epoch{(epochs == 1 ? "" : "s")} × {batchesPerEpoch} batches…", 0, false, null));
     }
 
     /// <summary>After each batch: redraws when the last redraw is older than the interval (the only time it reads the loss).</summary>
