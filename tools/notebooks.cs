@@ -471,13 +471,18 @@ JsonObject Merge(JsonObject source, JsonObject raw)
     if (rawCells.Count != cells.Count)
         throw new NotebookException($"dotnet-repl's output has {rawCells.Count} cells, the notebook {cells.Count}");
     var count = 0;
+    var failedBefore = false;
     for (var i = 0; i < cells.Count; i++)
     {
         var cell = cells[i]!.AsObject();
         if ((string?)cell["cell_type"] != "code") continue;
-        var ran = rawCells[i]!["metadata"]?["dotnet_repl_cellExecutionStartTime"] is not null;
+        // A failure is reported once, at its cause: as nbclient and papermill leave them, the cells after the first
+        // failing one are shown unexecuted (dotnet-repl runs them all, so their failures would only echo the first).
+        var ran = !failedBefore && rawCells[i]!["metadata"]?["dotnet_repl_cellExecutionStartTime"] is not null;
         cell["execution_count"] = ran ? ++count : null;
-        cell["outputs"] = new JsonArray(KeepLastUpdates(rawCells[i]!["outputs"]?.AsArray() ?? []).Select(o => o.DeepClone()).ToArray());
+        var outputs = ran ? KeepLastUpdates(rawCells[i]!["outputs"]?.AsArray() ?? []) : [];
+        cell["outputs"] = new JsonArray(outputs.Select(o => o.DeepClone()).ToArray());
+        failedBefore |= outputs.Any(o => (string?)o["output_type"] == "error");
     }
     return result;
 }
@@ -522,6 +527,7 @@ static List<string> Check(JsonObject notebook)
     var diagnostic = new Regex(@"\b(?:warning|error) CS\d{4}\b|\(\d+,\d+\): (?:warning|error)\b");
     var draws = new Regex(@"\b(?:LineChart|ImageGrid|Heatmap|ScatterPlot)\b");
     var number = 0;
+    var afterFailure = false;
     foreach (var cell in notebook["cells"]!.AsArray())
     {
         number++;
@@ -556,7 +562,9 @@ static List<string> Check(JsonObject notebook)
                 if (diagnostic.Match(text) is { Success: true } m)
                     problems.Add($"{where}: compiler diagnostic in an output: {Line(text, m.Index)}");
         }
-        if (draws.IsMatch(Text(cell["source"])) && !hasPicture) problems.Add($"{where}: draws a chart but shows none");
+        // Cells after a failed one were not run (Merge): they show nothing, and that is the failure's doing, said once.
+        if (!afterFailure && draws.IsMatch(Text(cell["source"])) && !hasPicture) problems.Add($"{where}: draws a chart but shows none");
+        afterFailure |= outputs.Any(o => (string?)o!["output_type"] == "error");
     }
     return problems;
 }

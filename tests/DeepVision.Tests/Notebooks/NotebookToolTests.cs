@@ -183,6 +183,30 @@ public class NotebookToolTests
     }
 
     [Fact]
+    public void A_failure_is_reported_once_at_its_cause_and_the_cells_after_it_are_shown_unexecuted()
+    {
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-first-failure.ipynb",
+        [
+            Cell("markdown", "# First failure"), Cell("code", "var ok = 1;", null, "parameters"),
+            Cell("code", "var data = new int[0];\nConsole.WriteLine(\"before\");"),
+            Cell("code", "var first = data[0];"),
+            Cell("code", "Console.WriteLine(first + 1);"),
+            Cell("code", "LineChart.Accuracy(history, \"never drawn\")"),
+        ], new JsonObject { ["quick"] = new JsonObject() });
+        var outDir = Path.Combine(folder.Path, "out");
+        var (code, log) = Tool("run", "--out", outDir, source);
+        Assert.True(code == 2, log);
+        Assert.Contains("failed: 1 problem,", log);
+        Assert.Contains("cell 5: error output", log);   // the title, the parameters, the injected cell, then these
+        var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-first-failure.ipynb"));
+        Assert.Contains(executed.Cells[3].Outputs, o => o!.ToJsonString().Contains("before"));
+        Assert.Contains(executed.Cells[4].Outputs, o => (string?)o!["output_type"] == "error");
+        Assert.All(executed.Cells.Skip(5), c => Assert.Empty(c.Outputs));
+        Assert.All(executed.Cells.Skip(5), c => Assert.Null(c.Json["execution_count"]));
+    }
+
+    [Fact]
     public void Run_stops_a_notebook_at_its_timeout()
     {
         using var folder = new TempFolder();
