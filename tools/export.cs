@@ -13,7 +13,7 @@
 // AppDisplay: console text, PNG pictures, and DIR/<name>/index.html in cell order.
 //
 // run: exports, then runs each app with `dotnet run` (working directory notebooks/, as the kernel's), and checks its
-// page: exit code 0, no error on it, no `<null>`. Writes DIR/summary.json ({ "passed", "failed", "apps": [...] });
+// page: exit code 0, no error on it, no `<null>`; then cleans the app's build (each holds a copy of libtorch). Writes DIR/summary.json ({ "passed", "failed", "apps": [...] });
 // exit code 0 when every app passed.
 #:package Microsoft.CodeAnalysis.CSharp
 #:property PublishAot=false
@@ -171,6 +171,9 @@ int RunApps(List<string> apps, string outDir, TimeSpan timeout)
         var name = Path.GetFileNameWithoutExtension(app);
         var watch = Stopwatch.StartNew();
         var (code, output, errors) = Dotnet(["run", app], Path.Combine(repoRoot, "notebooks"), timeout);
+        // Each app's build holds its own copy of libtorch (about 1.5 GB, in the SDK's file-based app cache): removed
+        // at once, so that running all of them takes the disk of one.
+        Dotnet(["clean", app], Path.Combine(repoRoot, "notebooks"), TimeSpan.FromMinutes(2));
         var page = Path.Combine(outDir, name, "index.html");
         var html = File.Exists(page) ? File.ReadAllText(page) : "";
         var problems = new List<string>();
