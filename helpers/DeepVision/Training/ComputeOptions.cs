@@ -18,7 +18,7 @@ public sealed record ComputeOptions(Precision Precision = Precision.Float32, boo
     {
         ArgumentNullException.ThrowIfNull(x);
         if (ChannelsLast && x.dim() == 4) x = MemoryLayout.ChannelsLast(x);
-        return Precision == Precision.MixedBFloat16 && x.is_floating_point() ? x.to(ScalarType.BFloat16) : x;
+        return Precision == Precision.MixedBFloat16 ? MixedPrecision.Input(x) : x;
     }
 
     /// <summary>The model's output as float32: softmax and log over 10 or 1,000 classes need the precision.</summary>

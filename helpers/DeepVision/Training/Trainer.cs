@@ -86,9 +86,6 @@ public static class Trainer
         return plugins;
     }
 
-    /// <summary>Training mode for the model, frozen batch normalization excepted (<see cref="ModelMode.Train"/>).</summary>
-    internal static void TrainMode(Module model) => ModelMode.Train(model);
-
     /// <summary>Puts the batch normalization layers whose parameters are all frozen into evaluation mode (<see cref="ModelMode.KeepFrozenNormalizationInEval"/>).</summary>
     public static void KeepFrozenNormalizationInEval(Module model) => ModelMode.KeepFrozenNormalizationInEval(model);
 

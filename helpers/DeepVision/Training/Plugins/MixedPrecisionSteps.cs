@@ -11,7 +11,7 @@ internal sealed class MixedPrecisionSteps : TrainingPlugin
 
     public override void BeforeEpoch(FitState fit) => weights = new MixedPrecision(fit.Model);
 
-    public override Tensor Input(FitState fit, Tensor images) => images.is_floating_point() ? images.to(ScalarType.BFloat16) : images;
+    public override Tensor Input(FitState fit, Tensor images) => MixedPrecision.Input(images);
 
     public override Tensor Output(FitState fit, Tensor output) => ComputeOptions.Logits(output);
 
