@@ -211,7 +211,32 @@ build_all() {
   (cd "$REPO_ROOT" && dotnet build "$NOTEBOOK_TOOL" --nologo -v quiet -clp:NoSummary)
   (cd "$REPO_ROOT" && dotnet build "$DATA_TOOL" --nologo -v quiet -clp:NoSummary)
   (cd "$REPO_ROOT" && dotnet build "$EXPORT_TOOL" --nologo -v quiet -clp:NoSummary)
-  refresh_helpers_package
+  refresh_helpers_package "$(helpers_version)"
+  pack_earlier_helpers
+}
+
+helpers_version() { sed -n 's:.*<DeepVisionVersion>\(.*\)</DeepVisionVersion>.*:\1:p' "$REPO_ROOT/Directory.Packages.props"; }
+
+# Every notebook pins the helpers version it was recorded with. After a version raise, a notebook not yet re-recorded
+# still pins the earlier version, and runs that version's helpers, built from the commit that last had them
+# (Directory.Packages.props lists each such version with its commit). An earlier version no notebook pins is not built.
+pack_earlier_helpers() {
+  local version commit folder
+  while read -r version commit; do
+    [[ -n "$version" ]] || continue
+    grep -qF "\"#r \\\"nuget: DeepVision, $version\\\"" "$REPO_ROOT"/notebooks/*.ipynb || continue
+    git -C "$REPO_ROOT" cat-file -e "$commit^{commit}" 2>/dev/null \
+      || die "notebooks pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
+    folder="$REPO_ROOT/artifacts/earlier-helpers/$version"
+    if [[ ! -f "$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg" || ! -f "$folder/.built-from-$commit" ]]; then
+      log "packing the helpers $version (still pinned by $(grep -lF "\"#r \\\"nuget: DeepVision, $version\\\"" "$REPO_ROOT"/notebooks/*.ipynb | xargs -n1 basename | tr '\n' ' ')) from commit $commit"
+      rm -rf "$folder" && mkdir -p "$folder"
+      git -C "$REPO_ROOT" archive "$commit" helpers Directory.Build.props Directory.Packages.props global.json nuget.config | tar -x -C "$folder"
+      dotnet pack "$folder/helpers/DeepVision/DeepVision.csproj" -c "$CONFIGURATION" -o "$REPO_ROOT/artifacts/packages" --nologo -v quiet -clp:NoSummary
+      touch "$folder/.built-from-$commit"
+    fi
+    refresh_helpers_package "$version"
+  done < <(sed -n 's:.*<DeepVisionEarlierVersion Include="\([^"]*\)" Commit="\([0-9a-f]*\)".*:\1 \2:p' "$REPO_ROOT/Directory.Packages.props")
 }
 
 # The build packs the helpers as artifacts/packages/DeepVision.<version>.nupkg (the notebooks' `#r "nuget: DeepVision,
@@ -219,8 +244,7 @@ build_all() {
 # copy's assembly or dependencies differ from the new package's, the cached copy is removed and the next kernel
 # restores the new one. (The .nupkg itself differs at every pack, by its file times, so its bytes prove nothing.)
 refresh_helpers_package() {
-  local version package cached
-  version="$(sed -n 's:.*<DeepVisionVersion>\(.*\)</DeepVisionVersion>.*:\1:p' "$REPO_ROOT/Directory.Packages.props")"
+  local version="$1" package cached
   package="$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg"
   [[ -f "$package" ]] || die "the build did not pack the helpers into $package"
   cached="${NUGET_PACKAGES:-$HOME/.nuget/packages}/deepvision/$version"

@@ -55,6 +55,31 @@ public static class BatchAugment
         };
     }
 
+    /// <summary>
+    /// airbench's alternating flip, for <see cref="BatchLoader"/>'s <c>epochAugment</c>: in epoch 0 a random half of the
+    /// images is mirrored (each image's coin is drawn once, from <paramref name="seed"/>), and every later epoch mirrors
+    /// all images relative to the epoch before. Every image is so seen both ways round in every two consecutive epochs,
+    /// where independent coin flips show about a quarter of them the same way twice in a row.
+    /// </summary>
+    public static Func<Tensor, int, Tensor> AlternatingFlip(int seed = 0)
+    {
+        Tensor? firstEpochFlips = null;
+        return (images, epoch) =>
+        {
+            if (images.dim() != 4) throw new ArgumentException($"The alternating flip takes images [N, C, H, W], not {images.ShapeText()}.", nameof(images));
+            if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "Epochs count from 0.");
+            if (firstEpochFlips is null || firstEpochFlips.shape[0] != images.shape[0])
+            {
+                firstEpochFlips?.Dispose();
+                using var generator = new Generator((ulong)seed);
+                firstEpochFlips = torch.randint(0, 2, [images.shape[0]], generator: generator, dtype: ScalarType.Bool).DetachFromDisposeScope();
+            }
+            using var scope = torch.NewDisposeScope();
+            var flips = (epoch % 2 == 0 ? firstEpochFlips : firstEpochFlips.logical_not()).to(images.device).view(-1, 1, 1, 1);
+            return torch.where(flips, images.flip(-1), images).MoveToOuterDisposeScope();
+        };
+    }
+
     /// <summary>Each image i shifted down by dy[i] and right by dx[i] pixels, edges filled by reflection (exact: nearest sampling at whole pixels).</summary>
     internal static Tensor Translate(Tensor batch, int[] dy, int[] dx)
     {

@@ -5,16 +5,18 @@ namespace DeepVision.Data;
 /// <summary>
 /// Mini-batches of an <see cref="ImageDataset"/>: images as float32 [B, C, H, W] in 0–1 (then the transform), labels
 /// as int64 [B], both on the chosen device. Shuffling uses a seeded generator, a new order each epoch. Each batch is
-/// disposed when the next one is produced (and at the end), so a training loop holds one batch at a time.
+/// disposed when the next one is produced (and at the end), so a training loop holds one batch at a time. An
+/// <see cref="EpochAugment"/> may change the whole set of images once per epoch, before it is cut into batches.
 /// </summary>
 public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
 {
     private readonly ImageDataset _data;
     private int _epoch;
+    private long _batchTicks;
 
     /// <summary>Creates a loader; nothing is copied until the loop runs.</summary>
     public BatchLoader(ImageDataset data, int batchSize, Device device, bool shuffle = false, int seed = 0,
-        bool dropLast = false, Func<Tensor, Tensor>? transform = null)
+        bool dropLast = false, Func<Tensor, Tensor>? transform = null, Func<Tensor, int, Tensor>? epochAugment = null)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         _data = data;
@@ -24,6 +26,7 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
         Seed = seed;
         DropLast = dropLast;
         Transform = transform;
+        EpochAugment = epochAugment;
     }
 
     /// <summary>Examples per batch.</summary>
@@ -38,6 +41,15 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
     public bool DropLast { get; }
     /// <summary>Applied to each float batch on the device (augmentation, normalization).</summary>
     public Func<Tensor, Tensor>? Transform { get; }
+    /// <summary>
+    /// Applied once at the start of each epoch to the dataset's whole uint8 image tensor [N, C, H, W], with the number
+    /// of the epoch (0, 1, …); it returns a new tensor of the same shape, the epoch's images, which the loader disposes
+    /// at the epoch's end (<see cref="BatchAugment.AlternatingFlip"/>). <see cref="Transform"/> then runs per batch.
+    /// </summary>
+    public Func<Tensor, int, Tensor>? EpochAugment { get; }
+    /// <summary>The time this loader has spent making batches so far (epoch augmentation, indexing, copying, converting,
+    /// <see cref="Transform"/>): subtracted from a training epoch's time, what is left is the network's.</summary>
+    public TimeSpan BatchTime => TimeSpan.FromTicks(_batchTicks);
     /// <summary>The dataset the batches come from.</summary>
     public ImageDataset Dataset => _data;
 
@@ -52,6 +64,9 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
     {
         var epoch = _epoch++;
         using var order = Shuffle ? Permutation(_data.Count, Seed + epoch) : null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var images = EpochImages(epoch);
+        _batchTicks += System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
         (Tensor Images, Tensor Labels)? previous = null;
         try
         {
@@ -61,7 +76,9 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
                 var size = Math.Min(BatchSize, _data.Count - start);
                 previous?.Images.Dispose();
                 previous?.Labels.Dispose();
-                previous = MakeBatch(order, start, size);
+                started = System.Diagnostics.Stopwatch.GetTimestamp();
+                previous = MakeBatch(images ?? _data.Images, order, start, size);
+                _batchTicks += System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
                 yield return previous.Value;
             }
         }
@@ -81,22 +98,33 @@ public sealed class BatchLoader : IEnumerable<(Tensor Images, Tensor Labels)>
     public (Tensor Images, Tensor Labels) FirstBatch()
     {
         using var order = Shuffle ? Permutation(_data.Count, Seed) : null;
-        return MakeBatch(order, 0, Math.Min(BatchSize, _data.Count));
+        using var images = EpochImages(0);
+        return MakeBatch(images ?? _data.Images, order, 0, Math.Min(BatchSize, _data.Count));
     }
 
-    private (Tensor, Tensor) MakeBatch(Tensor? order, long start, long size)
+    private Tensor? EpochImages(int epoch)
+    {
+        if (EpochAugment is null) return null;
+        using var scope = torch.NewDisposeScope();
+        var images = EpochAugment(_data.Images, epoch);
+        if (images.Handle == _data.Images.Handle || !images.shape.SequenceEqual(_data.Images.shape) || images.dtype != _data.Images.dtype)
+            throw new InvalidOperationException($"The epoch augmentation of {_data.Name} must return a new {_data.Images.dtype} tensor {_data.Images.ShapeText()}, not {(images.Handle == _data.Images.Handle ? "the dataset's own tensor" : $"{images.dtype} {images.ShapeText()}")}.");
+        return images.MoveToOuterDisposeScope();
+    }
+
+    private (Tensor, Tensor) MakeBatch(Tensor allImages, Tensor? order, long start, long size)
     {
         using var scope = torch.NewDisposeScope();
         Tensor images, labels;
         if (order is null)
         {
-            images = _data.Images.narrow(0, start, size);
+            images = allImages.narrow(0, start, size);
             labels = _data.Labels.narrow(0, start, size);
         }
         else
         {
             var index = order.narrow(0, start, size);
-            images = _data.Images.index_select(0, index);
+            images = allImages.index_select(0, index);
             labels = _data.Labels.index_select(0, index);
         }
         // Move the compact uint8 pixels, then convert on the device: four times less to copy to a GPU.

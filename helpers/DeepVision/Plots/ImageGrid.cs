@@ -6,13 +6,17 @@ namespace DeepVision.Plots;
 
 /// <summary>
 /// Images in a grid, each with a caption (its label, or "prediction (label)" in red when they differ). Images are
-/// uint8 [N, C, H, W] in 0–255 or float in 0–1, one or three channels, on any device.
+/// uint8 [N, C, H, W] in 0–255 or float in 0–1, one or three channels, on any device. The picture is stored at the
+/// size it is shown: images larger than <see cref="LargestShown"/> pixels are shrunk to it, small ones enlarged.
 /// </summary>
 [TypeFormatterSource(typeof(PlotFormatterSource))]
 public sealed class ImageGrid : IPicture
 {
     private readonly byte[][] _images;
     private readonly int _channels, _height, _width;
+
+    /// <summary>The largest side an image is shown (and stored) at, in pixels: a thumbnail, as notebooks show them.</summary>
+    public const int LargestShown = 112;
 
     /// <summary>Builds a grid; <paramref name="scale"/> enlarges small images (MNIST's 28 px) for reading.</summary>
     public ImageGrid(Tensor images, IReadOnlyList<string>? captions = null, IReadOnlyList<bool>? wrong = null, int columns = 8, int scale = 0)
@@ -37,8 +41,18 @@ public sealed class ImageGrid : IPicture
     public IReadOnlyList<bool>? Wrong { get; }
     /// <summary>Images per row.</summary>
     public int Columns { get; }
-    /// <summary>Magnification of each image.</summary>
+    /// <summary>Magnification of each image (small images).</summary>
     public int Scale { get; }
+
+    // The shown size of one image: enlarged by Scale, shrunk to LargestShown on its longer side.
+    private (int Width, int Height) Shown
+    {
+        get
+        {
+            var shrink = Math.Min(1.0, (double)LargestShown / Math.Max(_width * Scale, _height * Scale));
+            return ((int)Math.Round(_width * Scale * shrink), (int)Math.Round(_height * Scale * shrink));
+        }
+    }
 
     /// <summary>The first <paramref name="count"/> images of a dataset, captioned with their class names.</summary>
     public static ImageGrid FromDataset(ImageDataset data, int count = 16, int columns = 8)
@@ -61,8 +75,9 @@ public sealed class ImageGrid : IPicture
     public byte[] ToPng()
     {
         const int captionHeight = 16, pad = 4;
-        var cellW = Math.Max(_width * Scale, Captions is null ? 0 : 72);
-        var cellH = _height * Scale + (Captions is null ? 0 : captionHeight);
+        var (shownW, shownH) = Shown;
+        var cellW = Math.Max(shownW, Captions is null ? 0 : 72);
+        var cellH = shownH + (Captions is null ? 0 : captionHeight);
         var rows = (_images.Length + Columns - 1) / Columns;
         var info = new SKImageInfo(Columns * (cellW + pad) + pad, rows * (cellH + pad) + pad);
         using var surface = SKSurface.Create(info);
@@ -76,8 +91,9 @@ public sealed class ImageGrid : IPicture
             var x = pad + (i % Columns) * (cellW + pad);
             var y = pad + (i / Columns) * (cellH + pad);
             using var image = SKImage.FromEncodedData(ImageCodec.EncodePng(_images[i], _channels, _height, _width));
-            canvas.DrawImage(image, new SKRect(x + (cellW - _width * Scale) / 2f, y, x + (cellW + _width * Scale) / 2f, y + _height * Scale),
-                new SKSamplingOptions(SKFilterMode.Nearest), null);
+            // Enlarged pixels stay sharp squares; shrunk images are filtered (mipmaps), not decimated.
+            var sampling = shownW >= _width ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+            canvas.DrawImage(image, new SKRect(x + (cellW - shownW) / 2f, y, x + (cellW + shownW) / 2f, y + shownH), sampling, null);
             if (Captions is not null && i < Captions.Count)
             {
                 var text = Captions[i];

@@ -42,8 +42,8 @@ public sealed record TrainingOptions(int Epochs)
 
     /// <summary>
     /// Where to keep the best model: after every epoch whose evaluation accuracy beats all earlier ones, the weights are
-    /// saved to this file (atomically), and at the end of training the model is given those best weights back.
-    /// Needs evaluation data.
+    /// saved to this safetensors file (atomically, as <see cref="Weights.StateDict.Save"/> saves any weights), and at the
+    /// end of training the model is given those best weights back. Needs evaluation data.
     /// </summary>
     public string? BestCheckpoint { get; init; }
 
@@ -82,6 +82,8 @@ public sealed record TrainingOptions(int Epochs)
             throw new ArgumentException("OneCycleLR steps once per batch (its total_steps counts batches): pass it as BatchScheduler, not EpochScheduler.", nameof(EpochScheduler));
         if (EpochScheduler is not null && ReferenceEquals(EpochScheduler, BatchScheduler))
             throw new ArgumentException("The same scheduler cannot step both per epoch and per batch.", nameof(BatchScheduler));
+        if (BestCheckpoint is not null && !BestCheckpoint.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"The best checkpoint is saved as safetensors: name the file *.safetensors, not '{BestCheckpoint}'.", nameof(BestCheckpoint));
         if (Patience is <= 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience counts epochs without improvement: give 1 or more, or null for no early stopping.");
         Compute.Validate();
         if (Plugins is null || Plugins.Any(p => p is null)) throw new ArgumentException("Plugins holds the plug-ins to run: no null entries.", nameof(Plugins));

@@ -86,7 +86,10 @@ public static class StateDict
         }
     }
 
-    /// <summary>Saves a module's parameters and buffers as safetensors (readable by PyTorch's safetensors package).</summary>
+    /// <summary>
+    /// Saves a module's parameters and buffers as safetensors (readable by PyTorch's safetensors package), atomically:
+    /// the course's one way to save weights (the training loop's best checkpoint included); <see cref="Load(nn.Module, string, bool, string[])"/> reads them back.
+    /// </summary>
     public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensors.Write(path, module.state_dict(), metadata);
 }

@@ -73,4 +73,60 @@ public class BatchAugmentTests
         Assert.Contains("float image batches", Assert.Throws<ArgumentException>(() => BatchAugment.RandomTranslate(2)(bytes)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => BatchAugment.RandomResizedCropFlip(24, scaleMin: 0));
     }
+
+    [Fact]
+    public void The_alternating_flip_mirrors_a_fixed_half_first_then_every_image_each_epoch()
+    {
+        using var data = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
+        var images = data.Images[..200];
+        var flip = BatchAugment.AlternatingFlip(seed: 5);
+        using var epoch0 = flip(images, 0);
+        using var epoch1 = flip(images, 1);
+        using var epoch2 = flip(images, 2);
+        using var mirrored = images.flip(-1);
+        var flippedFirst = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var same = epoch0[i].IsSame(images[i]);
+            var mirror = epoch0[i].IsSame(mirrored[i]);
+            Assert.True(same || mirror, $"image {i} of epoch 0 is neither the image nor its mirror");
+            if (mirror && !same) flippedFirst++;
+            // The next epoch shows each image the other way round, and the one after as in epoch 0.
+            Assert.True(epoch1[i].IsSame(epoch0[i].flip(-1)), $"image {i}: epoch 1 is not epoch 0 mirrored");
+        }
+        Assert.True(epoch2.IsSame(epoch0), "epoch 2 differs from epoch 0");
+        Assert.InRange(flippedFirst, 70, 130); // about half of 200 (binomial: ±3 standard deviations)
+        Assert.True(BatchAugment.AlternatingFlip(seed: 5)(images, 0).IsSame(epoch0), "the same seed flipped other images");
+        Assert.Equal(ScalarType.Byte, epoch0.dtype);
+    }
+
+    [Fact]
+    public void A_loader_applies_the_epoch_augmentation_to_the_whole_set_once_per_epoch()
+    {
+        using var data = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
+        var epochsSeen = new List<int>();
+        var loader = new BatchLoader(data, 64, torch.CPU, epochAugment: (images, epoch) =>
+        {
+            epochsSeen.Add(epoch);
+            Assert.Equal(data.Images.shape, images.shape);
+            return epoch % 2 == 1 ? images.flip(-1) : images.clone();
+        });
+        foreach (var epoch in new[] { 0, 1 })
+        {
+            var first = true;
+            foreach (var (x, _) in loader)
+            {
+                if (!first) continue;
+                first = false;
+                using var raw = data.Images[..64].to_type(ScalarType.Float32).div(255f);
+                using var expected = epoch == 1 ? raw.flip(-1) : raw.alias();
+                Assert.True(x.IsSame(expected), $"epoch {epoch}'s first batch is not the augmented images");
+            }
+        }
+        Assert.Equal([0, 1], epochsSeen);
+        Assert.True(loader.BatchTime > TimeSpan.Zero);
+        var returnsItsInput = new BatchLoader(data, 64, torch.CPU, epochAugment: (images, _) => images);
+        var error = Assert.Throws<InvalidOperationException>(() => { foreach (var _ in returnsItsInput) { } });
+        Assert.Contains("must return a new", error.Message);
+    }
 }

@@ -31,6 +31,8 @@ public class CourseNotebookTests
         var central = props.Descendants("PackageVersion")
             .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.OrdinalIgnoreCase);
         central["DeepVision"] = props.Descendants("DeepVisionVersion").Single().Value; // the helpers package itself
+        // A notebook not yet re-recorded since a version raise pins the earlier version its outputs came from.
+        var earlier = props.Descendants("DeepVisionEarlierVersion").Select(e => (string)e.Attribute("Include")!).ToHashSet();
         var references = 0;
         foreach (var name in NotebookNames())
         {
@@ -42,7 +44,9 @@ public class CourseNotebookTests
                     var package = m.Groups[1].Value;
                     Assert.True(central.TryGetValue(package, out var version), $"{name} cell {cell.Number}: {package} is not in Directory.Packages.props");
                     Assert.True(m.Groups[2].Success && m.Groups[2].Value.Length > 0, $"{name} cell {cell.Number}: {package} has no pinned version");
-                    Assert.True(version == m.Groups[2].Value, $"{name} cell {cell.Number}: {package} {m.Groups[2].Value}, but Directory.Packages.props pins {version}");
+                    Assert.True(version == m.Groups[2].Value || package == "DeepVision" && earlier.Contains(m.Groups[2].Value),
+                        $"{name} cell {cell.Number}: {package} {m.Groups[2].Value}, but Directory.Packages.props pins {version}" +
+                        (package == "DeepVision" ? $" (or an earlier version listed there: {string.Join(", ", earlier)})" : ""));
                 }
         }
         Assert.True(references > 0, "no #r \"nuget: …\" line was found in the notebooks");

@@ -59,6 +59,31 @@ public class DisplayTests
     }
 
     [Fact]
+    public void An_image_grid_of_real_photos_is_stored_at_the_thumbnail_size_it_is_shown()
+    {
+        using var data = Datasets.Imagenette(train: false, size: 224, root: RepoPaths.Samples("imagenette-sample"));
+        var grid = ImageGrid.FromDataset(data, count: 12, columns: 6);
+        using var png = DecodePng(grid.ToDisplayString("image/png"));
+        // 224 px photos shrink to 112 px cells: 6 columns of 112 + padding, 2 rows of 112 px images + 16 px captions.
+        Assert.Equal(6 * (ImageGrid.LargestShown + 4) + 4, png.Width);
+        Assert.Equal(2 * (ImageGrid.LargestShown + 16 + 4) + 4, png.Height);
+        // Shrunk by filtering, not by dropping pixels: the first cell is close to the photo averaged over 2x2 blocks.
+        using var expected = torch.nn.functional.avg_pool2d(data.Images[..1].to_type(ScalarType.Float32), 2)[0];
+        var e = expected.data<float>().ToArray();
+        double sum = 0;
+        for (var y = 0; y < ImageGrid.LargestShown; y++)
+            for (var x = 0; x < ImageGrid.LargestShown; x++)
+            {
+                var pixel = png.GetPixel(4 + x, 4 + y);
+                var at = y * ImageGrid.LargestShown + x;
+                var plane = ImageGrid.LargestShown * ImageGrid.LargestShown;
+                sum += Math.Abs(pixel.Red - e[at]) + Math.Abs(pixel.Green - e[plane + at]) + Math.Abs(pixel.Blue - e[2 * plane + at]);
+            }
+        var meanDifference = sum / (3.0 * ImageGrid.LargestShown * ImageGrid.LargestShown);
+        Assert.True(meanDifference < 4, $"the thumbnail differs from the 2x2-averaged photo by {meanDifference:F1} levels on average");
+    }
+
+    [Fact]
     public void A_confusion_matrix_counts_true_against_predicted()
     {
         using var predicted = torch.tensor(new long[] { 0, 1, 1, 2, 2, 2 });

@@ -42,7 +42,7 @@ public class PluginTests
         var options = new TrainingOptions(2)
         {
             Plugins = [own], ChannelsLast = true, Precision = Precision.MixedBFloat16, BatchScheduler = optim.lr_scheduler.StepLR(sgd, 10),
-            EpochScheduler = optim.lr_scheduler.StepLR(sgd, 1), OnEpoch = _ => { }, BestCheckpoint = "best.dat", Patience = 2,
+            EpochScheduler = optim.lr_scheduler.StepLR(sgd, 1), OnEpoch = _ => { }, BestCheckpoint = "best.safetensors", Patience = 2,
         };
         var names = Trainer.Plugins(options).Select(p => p.GetType().Name).ToList();
         Assert.Equal(["Recorder", "WeightAveraging", "ChannelsLastBatches", "MixedPrecisionSteps", "BatchSchedule", "EpochSchedule",

@@ -63,7 +63,7 @@ public class ValidationAndStoppingTests
         using var data = MnistSample();
         var (train, validation) = data.Split(400);
         using var folder = new TempFolder();
-        var path = Path.Combine(folder.Path, "best.dat");
+        var path = Path.Combine(folder.Path, "best.safetensors");
         using (train)
         using (validation)
         {
@@ -96,7 +96,7 @@ public class ValidationAndStoppingTests
         var loader = new BatchLoader(data, 64, torch.CPU);
         var error = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, loader, null, optim.SGD(model.parameters(), 0.1), CrossEntropyLoss(), new(1) { Patience = 2 }));
         Assert.Contains("pass evaluation (validation) data", error.Message);
-        error = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, loader, null, optim.SGD(model.parameters(), 0.1), CrossEntropyLoss(), new(1) { BestCheckpoint = "best.dat" }));
+        error = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, loader, null, optim.SGD(model.parameters(), 0.1), CrossEntropyLoss(), new(1) { BestCheckpoint = "best.safetensors" }));
         Assert.Contains("BestCheckpoint", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, loader, loader, optim.SGD(model.parameters(), 0.1), CrossEntropyLoss(), new(1) { Patience = 0 }));
     }

@@ -2,7 +2,8 @@ namespace DeepVision.Data;
 
 /// <summary>
 /// A folder of images with one sub-folder per class (<c>root/&lt;class&gt;/*.jpg</c>), the layout of torchvision's
-/// ImageFolder and of Imagenette's train/ and val/ folders. Images are decoded in parallel and resized to a square.
+/// ImageFolder and of Imagenette's train/ and val/ folders. Images are decoded once, in parallel, resized to a square,
+/// into one uint8 tensor: training then never decodes a JPEG again. A progress line shows how far decoding is.
 /// </summary>
 public static class ImageFolder
 {
@@ -45,13 +46,17 @@ public static class ImageFolder
 
         var pixels = new byte[(long)files.Count * 3 * size * size];
         var plane = 3 * size * size;
+        var what = $"{name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root))} at {size} px";
+        var progress = new DecodeProgress(what, files.Count);
         try
         {
             Parallel.For(0, files.Count, i =>
             {
                 var decoded = ImageCodec.DecodeSquare(files[i].Path, size);
                 Buffer.BlockCopy(decoded, 0, pixels, i * plane, plane);
+                progress.OneMore();
             });
+            progress.Finish();
         }
         catch (AggregateException e) when (e.InnerExceptions.OfType<DatasetFormatException>().FirstOrDefault() is { } first)
         {
@@ -61,5 +66,29 @@ public static class ImageFolder
         return new ImageDataset(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root)),
             torch.tensor(pixels, [files.Count, 3, size, size], ScalarType.Byte),
             torch.tensor(files.Select(f => (long)f.Label).ToArray()), names);
+    }
+
+    /// <summary>A line that counts decoded images, updated in place about twice a second, and ends with the time taken.</summary>
+    private sealed class DecodeProgress(string what, int total)
+    {
+        private readonly System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+        private readonly LiveDisplay live = LiveDisplay.Show($"decoding {what}: 0 of {total:N0} images");
+        private readonly Lock gate = new();
+        private int done;
+        private double shownAt;
+
+        public void OneMore()
+        {
+            var count = Interlocked.Increment(ref done);
+            if (!LiveDisplay.Active || watch.Elapsed.TotalSeconds < shownAt + 0.5) return;
+            lock (gate)
+            {
+                if (watch.Elapsed.TotalSeconds < shownAt + 0.5) return;
+                shownAt = watch.Elapsed.TotalSeconds;
+                live.Update($"decoding {what}: {count:N0} of {total:N0} images ({100.0 * count / total:F0}%), {shownAt:F0} s");
+            }
+        }
+
+        public void Finish() => live.Finish($"decoded {total:N0} images of {what} in {watch.Elapsed.TotalSeconds:F1} s");
     }
 }

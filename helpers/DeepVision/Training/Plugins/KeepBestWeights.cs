@@ -1,8 +1,10 @@
+using DeepVision.Weights;
+
 namespace DeepVision.Training;
 
 /// <summary>
 /// <see cref="TrainingOptions.BestCheckpoint"/>: after every epoch whose evaluation accuracy beats all earlier ones the
-/// weights are saved (atomically), and at the end the model is given those best weights back.
+/// weights are saved as safetensors (atomically, with <see cref="StateDict.Save"/>), and at the end the model is given those best weights back.
 /// </summary>
 internal sealed class KeepBestWeights(string path) : EvaluationWatch
 {
@@ -11,13 +13,13 @@ internal sealed class KeepBestWeights(string path) : EvaluationWatch
     protected override void AfterEvaluation(FitState fit, bool improved)
     {
         if (!improved) return;
-        Checkpoint.Save(fit.Model, path);
+        StateDict.Save(fit.Model, path);
         saved = true;
     }
 
     // The model ends with its best weights, not its last ones.
     public override void AfterFit(FitState fit)
     {
-        if (saved && fit.History.Last != fit.History.Best) Checkpoint.Load(fit.Model, path);
+        if (saved && fit.History.Last != fit.History.Best) StateDict.Load(fit.Model, path);
     }
 }

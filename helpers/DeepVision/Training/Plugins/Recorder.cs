@@ -4,7 +4,7 @@ namespace DeepVision.Training;
 
 /// <summary>
 /// The <see cref="History"/>: per epoch the training loss and accuracy, the evaluation, the learning rate, images per
-/// second and time; every <see cref="TrainingOptions.BatchLossEvery"/> batches the running loss. Sums are kept on the
+/// second, the share of time spent making batches and the time; every <see cref="TrainingOptions.BatchLossEvery"/> batches the running loss. Sums are kept on the
 /// batches' device and read at those points only, so that a GPU is not made to wait after every batch.
 /// </summary>
 internal sealed class Recorder : TrainingPlugin
@@ -14,7 +14,8 @@ internal sealed class Recorder : TrainingPlugin
     private long seen;
     private int window;
     private double lastWindowLoss = double.NaN, learningRate;
-    private TimeSpan trainTime;
+    private TimeSpan trainTime, batchTimeAtStart, batchTime;
+    private long classes;
 
     public override void BeforeFit(FitState fit)
     {
@@ -26,6 +27,7 @@ internal sealed class Recorder : TrainingPlugin
     public override void BeforeEpoch(FitState fit)
     {
         watch.Restart();
+        batchTimeAtStart = fit.Train.BatchTime;
         seen = 0;
         window = 0;
         using var scope = torch.NewDisposeScope();   // what in-place calls hand back outside the loop's batch scope
@@ -46,6 +48,7 @@ internal sealed class Recorder : TrainingPlugin
             correct!.add_(fit.Output.argmax(1).eq(fit.Labels).sum());
         }
         seen += n;
+        classes = fit.Output.shape[^1];
         window++;
         if (fit.Batch % fit.Options.BatchLossEvery != 0) return;
         fit.History.Batches.Add(new BatchLoss(fit.Epoch - 1 + (double)fit.Batch / fit.Train.Count, RunningLoss));
@@ -59,6 +62,7 @@ internal sealed class Recorder : TrainingPlugin
     public override void AfterTraining(FitState fit)
     {
         trainTime = watch.Elapsed;
+        batchTime = fit.Train.BatchTime - batchTimeAtStart;
         learningRate = fit.Optimizer.ParamGroups.First().LearningRate;
     }
 
@@ -67,7 +71,8 @@ internal sealed class Recorder : TrainingPlugin
         var examples = Math.Max(seen, 1);
         var evaluation = fit.Evaluation;
         fit.History.Epochs.Add(new EpochMetrics(fit.Epoch, (lossSum?.item<double>() ?? 0) / examples, (double)(correct?.item<long>() ?? 0) / examples,
-            evaluation?.Loss, evaluation?.Accuracy, evaluation?.Top5, learningRate, seen / trainTime.TotalSeconds, watch.Elapsed));
+            evaluation?.Loss, evaluation?.Accuracy, classes > 10 ? evaluation?.Top5 : null, learningRate, seen / trainTime.TotalSeconds, watch.Elapsed,
+            batchTime / trainTime));
     }
 
     public override void AfterFit(FitState fit)
