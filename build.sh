@@ -232,7 +232,8 @@ pack_earlier_helpers() {
       log "packing the helpers $version (still pinned by $(grep -lF "\"#r \\\"nuget: DeepVision, $version\\\"" "$REPO_ROOT"/notebooks/*.ipynb | xargs -n1 basename | tr '\n' ' ')) from commit $commit"
       rm -rf "$folder" && mkdir -p "$folder"
       git -C "$REPO_ROOT" archive "$commit" helpers Directory.Build.props Directory.Packages.props global.json nuget.config | tar -x -C "$folder"
-      dotnet pack "$folder/helpers/DeepVision/DeepVision.csproj" -c "$CONFIGURATION" -o "$REPO_ROOT/artifacts/packages" --nologo -v quiet -clp:NoSummary
+      # A Release build packs (GeneratePackageOnBuild), into the repository's own package folder.
+      dotnet build "$folder/helpers/DeepVision/DeepVision.csproj" -c Release -p:PackageOutputPath="$REPO_ROOT/artifacts/packages/" --nologo -v quiet -clp:NoSummary
       touch "$folder/.built-from-$commit"
     fi
     refresh_helpers_package "$version"

@@ -59,7 +59,7 @@ public static class BatchAugment
     /// airbench's alternating flip, for <see cref="BatchLoader"/>'s <c>epochAugment</c>: in epoch 0 a random half of the
     /// images is mirrored (each image's coin is drawn once, from <paramref name="seed"/>), and every later epoch mirrors
     /// all images relative to the epoch before. Every image is so seen both ways round in every two consecutive epochs,
-    /// where independent coin flips show about a quarter of them the same way twice in a row.
+    /// where independent coin flips would show half of them the same way twice in a row.
     /// </summary>
     public static Func<Tensor, int, Tensor> AlternatingFlip(int seed = 0)
     {
