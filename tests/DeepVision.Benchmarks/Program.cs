@@ -1,11 +1,15 @@
 using DeepVision.Benchmarks;
 
+// The speed-run benchmark runs our side in a fresh process of this harness.
+if (args is ["speedrun-ours", var threads]) return SpeedRunBenchmark.OurSide(int.Parse(threads));
+
 // Each benchmark prints its figures and the target it is checked against. No argument runs them all.
 var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["data"] = DataBenchmark.Run,
     ["precision"] = PrecisionBenchmark.Run,
     ["vit"] = VitBenchmark.Run,
+    ["speedrun"] = SpeedRunBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();
 var unknown = selected.Where(s => !benchmarks.ContainsKey(s)).ToList();
