@@ -72,7 +72,7 @@ def main():
     def epoch(count, number):
         nonlocal average
         model.train()
-        flipped = torch.where(flips.view(-1, 1, 1, 1) ^ (number % 2 == 1), data[:count].flip(-1), data[:count])
+        flipped = torch.where(flips[:count].view(-1, 1, 1, 1) ^ (number % 2 == 1), data[:count].flip(-1), data[:count])
         order = torch.randperm(count, generator=generator)
         step = 0
         for start in range(0, count - batch + 1, batch):
