@@ -10,6 +10,8 @@
 // `injected-parameters` right after the `parameters` cell (papermill's way; `full` injects nothing), dotnet-repl
 // executes the copy with notebooks/ as its working directory (the notebooks' relative paths start there), and the
 // executed copy, with the source's metadata, tags and execution counts, goes to DIR (default artifacts/notebooks).
+// Its outputs are in the order the kernel produced them: printed text (stdout and stderr apart, consecutive writes in
+// one stream output, as Jupyter stores them) where it was written among the displays (WithStreamOrder).
 // The notebook in notebooks/ is never written. Then the check below runs on it, and a table (notebook, status, time,
 // key results: the lines that start with "Result:") ends the run. Exit code 0 when every notebook ran and passed.
 //
@@ -150,7 +152,7 @@ int Run(string[] rest)
         var copy = Path.Combine(workDir, name);
         var raw = Path.Combine(workDir, Path.GetFileNameWithoutExtension(name) + ".repl.ipynb");
         File.Delete(raw);
-        WriteAtomically(copy, notebook.ToJsonString(JsonOptions));
+        WriteAtomically(copy, WithStreamOrder(notebook).ToJsonString(JsonOptions));
         var (exitCode, timedOut, log) = Execute(copy, raw, timeout);
         if (!File.Exists(raw))
         {
@@ -461,15 +463,20 @@ static string SymbolDisplay(string s)
 }
 
 // The executed notebook: the source (with the injected cell) and dotnet-repl's outputs, cell by cell. dotnet-repl drops
-// the metadata, tags and execution counts, and records every update of a display as an output of its own; a live
+// the metadata, tags and execution counts, gathers a cell's printed text into one output after its displays (put back
+// in kernel order: StreamsInKernelOrder), and records every update of a display as an output of its own; a live
 // viewer shows only the last one, so only the last is kept.
 JsonObject Merge(JsonObject source, JsonObject raw)
 {
     var result = (JsonObject)source.DeepClone();
     var cells = result["cells"]!.AsArray();
-    var rawCells = raw["cells"]!.AsArray();
-    if (rawCells.Count != cells.Count)
-        throw new NotebookException($"dotnet-repl's output has {rawCells.Count} cells, the notebook {cells.Count}");
+    var rawCells = raw["cells"]!.AsArray().ToList();
+    if (rawCells.Count != cells.Count + 1)
+        throw new NotebookException($"dotnet-repl's output has {rawCells.Count} cells, the notebook {cells.Count} and the tool's stream-order cell");
+    // The first cell is the tool's own (WithStreamOrder); it is not part of the notebook.
+    if (rawCells[0]!["outputs"]?.AsArray().FirstOrDefault(o => (string?)o!["output_type"] == "error") is { } broken)
+        throw new NotebookException($"the tool's stream-order cell failed in the kernel: {broken["evalue"]}");
+    rawCells.RemoveAt(0);
     var count = 0;
     var failedBefore = false;
     for (var i = 0; i < cells.Count; i++)
@@ -480,14 +487,91 @@ JsonObject Merge(JsonObject source, JsonObject raw)
         // failing one are shown unexecuted (dotnet-repl runs them all, so their failures would only echo the first).
         var ran = !failedBefore && rawCells[i]!["metadata"]?["dotnet_repl_cellExecutionStartTime"] is not null;
         cell["execution_count"] = ran ? ++count : null;
-        var outputs = ran ? KeepLastUpdates(rawCells[i]!["outputs"]?.AsArray() ?? []) : [];
+        var outputs = ran ? MergeStreams(KeepLastUpdates(StreamsInKernelOrder(rawCells[i]!["outputs"]?.AsArray() ?? [], i + 1))) : [];
         cell["outputs"] = new JsonArray(outputs.Select(o => o.DeepClone()).ToArray());
         failedBefore |= outputs.Any(o => (string?)o["output_type"] == "error");
     }
     return result;
 }
 
-static List<JsonNode> KeepLastUpdates(JsonArray outputs)
+// The copy dotnet-repl runs: the tool's stream-order cell first. dotnet-repl keeps a cell's Console.Out and
+// Console.Error text aside and writes it as one stdout output after all of the cell's displays, so text printed
+// before a chart would show below it. The cell subscribes to the kernel's events and sends every piece of printed
+// text again, the moment the kernel produces it, as a display of a type of its own (StreamMarker), which dotnet-repl
+// stores in order among the displays; StreamsInKernelOrder turns those back into stream outputs. Jupyter needs none
+// of this: it stores stream messages in order.
+static JsonObject WithStreamOrder(JsonObject notebook)
+{
+    var copy = (JsonObject)notebook.DeepClone();
+    copy["cells"]!.AsArray().Insert(0, CodeCell(StreamOrderSource, "injected-stream-order"));
+    return copy;
+}
+
+static JsonObject CodeCell(string source, string tag) => new()
+{
+    ["cell_type"] = "code",
+    ["execution_count"] = null,
+    ["metadata"] = new JsonObject
+    {
+        ["dotnet_interactive"] = new JsonObject { ["language"] = "csharp" },
+        ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" },
+        ["tags"] = new JsonArray(tag),
+    },
+    ["outputs"] = new JsonArray(),
+    ["source"] = Lines(source),
+};
+
+// nbformat keeps a cell's source and a stream's text as lines, each but the last ending with "\n".
+static JsonArray Lines(string text) =>
+    new(Regex.Split(text, "(?<=\n)").Where(l => l.Length > 0).Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
+
+// One cell's outputs with the markers of the stream-order cell turned into stream outputs where the kernel produced
+// the text, and dotnet-repl's own gathered copy of that text (stdout, then "\n\n" and stderr when both were written)
+// removed once it is checked to hold exactly the marked text: nothing printed is lost or shown twice.
+static List<JsonNode> StreamsInKernelOrder(JsonArray outputs, int cellNumber)
+{
+    var result = new List<JsonNode>();
+    var stdout = new StringBuilder();
+    var stderr = new StringBuilder();
+    JsonNode? gathered = null;
+    foreach (var output in outputs)
+    {
+        if (StreamMarker(output) is { } marker)
+        {
+            var (name, text) = marker;
+            (name == "stdout" ? stdout : stderr).Append(text);
+            result.Add(new JsonObject { ["name"] = name, ["output_type"] = "stream", ["text"] = Lines(text) });
+        }
+        else if ((string?)output!["output_type"] == "stream" && gathered is null) gathered = output;
+        else result.Add(output!);
+    }
+    if (gathered is null) return result;
+    var expected = stdout.Length > 0 && stderr.Length > 0 ? $"{stdout}\n\n{stderr}" : $"{stdout}{stderr}";
+    if (Text(gathered["text"]) != expected)
+        throw new NotebookException($"cell {cellNumber}: dotnet-repl's printed text differs from the text the kernel sent in order; the outputs cannot be stored in kernel order");
+    return result;
+}
+
+static (string Name, string Text)? StreamMarker(JsonNode? output) =>
+    output?["data"] is JsonObject { Count: 1 } data && data.First() is var (mime, value)
+    && mime.StartsWith(StreamMime, StringComparison.Ordinal) && mime[StreamMime.Length..] is "stdout" or "stderr"
+        ? (mime[StreamMime.Length..], Text(value)) : null;
+
+// Consecutive stream outputs of one name as one output, as Jupyter stores them.
+static List<JsonNode> MergeStreams(List<JsonNode> outputs)
+{
+    var merged = new List<JsonNode>();
+    foreach (var output in outputs)
+    {
+        if ((string?)output["output_type"] == "stream" && merged.Count > 0 && merged[^1] is var last
+            && (string?)last["output_type"] == "stream" && (string?)last["name"] == (string?)output["name"])
+            merged[^1] = new JsonObject { ["name"] = (string?)output["name"], ["output_type"] = "stream", ["text"] = Lines(Text(last["text"]) + Text(output["text"])) };
+        else merged.Add(output);
+    }
+    return merged;
+}
+
+static List<JsonNode> KeepLastUpdates(List<JsonNode> outputs)
 {
     var kept = new List<JsonNode>();
     var liveAt = new Dictionary<string, int>();
@@ -633,6 +717,31 @@ static string FindRepoRoot()
 
 partial class Program
 {
+    // The stream-order cell (WithStreamOrder). Its names are fully qualified and it declares one type, so that it adds
+    // no using and no variable that the notebook's own cells could collide with.
+    const string StreamOrderSource = $$"""
+        // Injected by tools/notebooks.cs for dotnet-repl, and not part of the executed copy: sends every piece of
+        // Console.Out and Console.Error text again as a display, in the order the kernel produces it.
+        sealed class DeepVisionNotebookToolStreams : System.IObserver<Microsoft.DotNet.Interactive.Events.KernelEvent>
+        {
+            public void OnNext(Microsoft.DotNet.Interactive.Events.KernelEvent e)
+            {
+                var name = e is Microsoft.DotNet.Interactive.Events.StandardOutputValueProduced ? "stdout"
+                    : e is Microsoft.DotNet.Interactive.Events.StandardErrorValueProduced ? "stderr" : null;
+                if (name is null || Microsoft.DotNet.Interactive.KernelInvocationContext.Current is not { } context) return;
+                var text = ((Microsoft.DotNet.Interactive.Events.DisplayEvent)e).FormattedValues.FirstOrDefault(v => v.MimeType == "text/plain")?.Value ?? "";
+                context.Publish(new Microsoft.DotNet.Interactive.Events.DisplayedValueProduced(text, e.Command,
+                    new[] { new Microsoft.DotNet.Interactive.Formatting.FormattedValue("{{StreamMime}}" + name, text) }));
+            }
+            public void OnError(System.Exception error) { }
+            public void OnCompleted() { }
+        }
+        Microsoft.DotNet.Interactive.Kernel.Root.KernelEvents.Subscribe(new DeepVisionNotebookToolStreams());
+        """;
+
+    // The type of the stream-order cell's displays: StreamMime + "stdout" or "stderr".
+    const string StreamMime = "application/x.deepvision.stream.";
+
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, IndentSize = 1, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
