@@ -63,10 +63,11 @@ Verbs:
                                          run passes, write its outputs into the notebook in notebooks/ (sources
                                          untouched) with the profile, machine, versions, time and code hash.
                                          The only command that writes notebooks/. Default timeout 3 hours.
-  jupyter [--profile quick|full|cpu] [notebook...]
+  jupyter [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
-                                         kernel for Jupyter, into artifacts/jupyter/, and check them. Installs
-                                         Debian's python3-nbclient when it is missing (as root).
+                                         kernel for Jupyter, into artifacts/jupyter/, and check them as the
+                                         notebooks verb does. Installs Debian's python3-nbclient when it is
+                                         missing (as root).
   export [--profile quick|full|cpu] [--run] [notebook...]
                                          Export notebooks (default: all) as .NET 10 file-based apps, the route that
                                          needs no notebook kernel: artifacts/apps/<name>.cs, run with
@@ -348,50 +349,23 @@ ensure_nbclient() {
     || die "apt-get could not install python3-nbclient python3-nbformat python3-ipykernel: $(tail -n 3 "$REPO_ROOT/artifacts/apt-nbclient.log")"
 }
 
-# A kernel spec for the .NET kernel that runs on this script's dotnet (the fixed host where one is needed), written
-# where only this script's Jupyter runs look (JUPYTER_PATH), so that no user's Jupyter setup changes.
-write_kernel_spec() {
-  local dir="$1" dotnet_host first_port
-  dotnet_host="${DOTNET_HOST_PATH:-$(command -v dotnet)}"
-  # The kernel's HTTP server takes the first free port of its range; two runs started at once (two clones) both saw
-  # 2048 free and one died binding it. A random start makes that collision unlikely.
-  first_port=$((2048 + RANDOM % 900))
-  mkdir -p "$dir/kernels/.net-csharp"
-  cat > "$dir/kernels/.net-csharp/kernel.json" <<JSON
-{
-  "argv": ["$dotnet_host", "tool", "run", "dotnet-interactive", "--", "jupyter", "--default-kernel", "csharp",
-           "{connection_file}", "--http-port-range", "$first_port-3000"],
-  "display_name": ".NET (C#)",
-  "language": "C#"
-}
-JSON
-}
-
+# Notebooks through Jupyter: the notebook tool's Jupyter engine (tools/jupyter-run.py with nbclient and the .NET
+# kernel for Jupyter, on a kernel spec of its own that only this run sees), with the same preparation, check, table
+# and JSON summary as the dotnet-repl route; executed copies in artifacts/jupyter/. Default notebook: 04.
 run_jupyter() {
-  local profile=quick notebooks=()
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --profile) [[ $# -ge 2 ]] || die "--profile needs a value"; profile="$2"; shift 2 ;;
-      *) [[ -f "$1" ]] || die "$1: no such notebook"; notebooks+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"); shift ;;
-    esac
-  done
-  [[ ${#notebooks[@]} -gt 0 ]] || notebooks=("$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb")
-  local out="$REPO_ROOT/artifacts/jupyter" failed=0 nb name
-  mkdir -p "$out"
-  ensure_nbclient
-  write_kernel_spec "$out/spec"
-  for nb in "${notebooks[@]}"; do
-    name="$(basename "$nb")"
-    if (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- prepare --profile "$profile" "$nb" "$out/$name.in") \
-       && /usr/bin/python3 "$REPO_ROOT/tools/jupyter-run.py" "$out/$name.in" "$out/$name" --kernels "$out/spec" \
-       && (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- check "$out/$name"); then
-      log "jupyter: $name passed ($out/$name)"
-    else
-      log "jupyter: $name failed ($out/$name)"
-      failed=1
+  local args=() a given=0
+  for a in "$@"; do
+    if [[ "$a" == *.ipynb ]]; then
+      [[ -f "$a" ]] || die "$a: no such notebook"
+      a="$(cd "$(dirname "$a")" && pwd)/$(basename "$a")"
+      given=1
     fi
+    args+=("$a")
   done
-  return "$failed"
+  [[ $given -eq 1 ]] || args+=("$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb")
+  mkdir -p "$REPO_ROOT/artifacts/jupyter"
+  ensure_nbclient
+  (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run --engine jupyter --out "$REPO_ROOT/artifacts/jupyter" "${args[@]}")
 }
 
 verb_jupyter() {
