@@ -160,33 +160,16 @@ verb_doctor() {
   fi
 }
 
-# Prints "N passed, N failed, N skipped" from dotnet test's per-assembly summaries: the one-line form of minimal
-# verbosity ("Passed!  - Failed: 0, Passed: 150, Skipped: 0, ...") or the block of normal verbosity ("Total tests: 155"
-# followed by "Passed: 150", "Failed: ..." and "Skipped: 5" lines).
-summarize_test_log() {
-  awk '
-    function count(label,   v) { v = $0; sub(".*" label ": +", "", v); sub(/[^0-9].*/, "", v); return v + 0 }
-    /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
-      failed += count("Failed"); passed += count("Passed"); skipped += count("Skipped"); seen = 1; next
-    }
-    /^Total tests: +[0-9]+/ { block = 1; seen = 1; next }
-    block && /^ +Passed: +[0-9]+/ { passed += count("Passed"); next }
-    block && /^ +Failed: +[0-9]+/ { failed += count("Failed"); next }
-    block && /^ +Skipped: +[0-9]+/ { skipped += count("Skipped"); next }
-    block && /^ +Total time:/ { block = 0 }
-    END { if (seen) printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
-  ' "$1"
+# Prints "PASSED FAILED SKIPPED" of the unit tests' TRX files in folder $1 (dotnet test --logger trx: XML results, read
+# by tools/test-results.py, not dotnet test's console text); nothing, and status 1, when there are none.
+unit_test_counts() {
+  /usr/bin/python3 "$REPO_ROOT/tools/test-results.py" counts "$1"
 }
 
-# The failed tests of a dotnet test log, each with the first lines of its message and stack, so that the end of a
-# long run (all a CI page may show) names what failed and why.
+# The failed tests of the TRX files in folder $1, each with the first lines of its message and stack, so that the end
+# of a long run (all a CI page may show) names what failed and why.
 failed_test_report() {
-  awk '
-    /^  Failed [A-Za-z_]/ { shown = 0; printing = 1; print; next }
-    printing && /^  (Passed|Skipped|Failed) / { printing = 0 }
-    printing && /^\[xUnit|^Test Run|^Total tests/ { printing = 0 }
-    printing && shown < 14 { print; shown++ }
-  ' "$1"
+  /usr/bin/python3 "$REPO_ROOT/tools/test-results.py" failures "$1"
 }
 
 # Skipped tests are allowed only where the data they need is absent: with the shared real data (this project's CI)
@@ -254,49 +237,59 @@ run_notebooks() {
   (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run "$@")
 }
 
-# Reads "notebooks: N passed, N failed" (or the Jupyter step's status) into one total with the unit tests.
+# One total of the unit tests (their TRX files), the notebooks in dotnet-repl, notebook 04 through Jupyter and the
+# file-based apps (each tool's JSON summary): read as data, never from console text. Its last line, "N passed,
+# N failed, N skipped", is what CI reads.
 verb_test() {
   use_dotnet
   build_all
-  local log_file status=0 notebooks_status=0 jupyter_status=0 apps_status=0
+  local log_file results_dir status=0 test_status=0 notebooks_status=0 jupyter_status=0 apps_status=0
   mkdir -p "$REPO_ROOT/artifacts"
   log_file="$REPO_ROOT/artifacts/test.log"
-  # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it.
-  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log_file" || status=$?
-  local summary skip_failure
-  summary="$(summarize_test_log "$log_file")"
-  if [[ -z "$summary" ]]; then
-    log "no test summary was found in the test output: treating the run as failed"
+  results_dir="$REPO_ROOT/artifacts/test-results"
+  rm -rf "$results_dir"
+  # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it. The counts
+  # come from the TRX results.
+  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results_dir" 2>&1 | tee "$log_file" || test_status=$?
+  status=$test_status
+  local summary skip_failure counts unit_passed unit_failed unit_skipped
+  if ! counts="$(unit_test_counts "$results_dir")"; then
+    log "no test results (TRX) were found in $results_dir: treating the run as failed"
     exit 1
   fi
+  read -r unit_passed unit_failed unit_skipped <<<"$counts"
+  # dotnet test failing with no failed test (a crashed test host) counts as one failure.
+  [[ $test_status -eq 0 || $unit_failed -gt 0 ]] || unit_failed=1
+  summary="$unit_passed passed, $unit_failed failed, $unit_skipped skipped"
   skip_failure="$(judge_skips "$summary")" || status=1
   log "every notebook in the real kernel (dotnet-repl), quick profile"
+  rm -f "$REPO_ROOT/artifacts/notebooks/summary-quick.json"
   run_notebooks --profile quick --timeout 600 2>&1 | tee "$REPO_ROOT/artifacts/notebooks.log" || notebooks_status=$?
   log "every notebook as a file-based app (dotnet run), quick profile"
   rm -f "$REPO_ROOT/artifacts/apps/summary.json"
   (cd "$REPO_ROOT" && dotnet run "$EXPORT_TOOL" -- run --profile quick --timeout 600) 2>&1 | tee "$REPO_ROOT/artifacts/apps.log" || apps_status=$?
   log "notebook 04 through Jupyter (nbclient)"
+  rm -f "$REPO_ROOT/artifacts/jupyter/summary-quick.json"
   run_jupyter --profile quick "$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb" 2>&1 | tee "$REPO_ROOT/artifacts/jupyter.log" || jupyter_status=$?
-  local counts nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1
-  counts="$(sed -n 's/^notebooks: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$REPO_ROOT/artifacts/notebooks.log" | tail -n 1)"
-  [[ -n "$counts" ]] && read -r nb_passed nb_failed <<<"$counts"
+  # Each step's counts from its tool's JSON summary; a step that failed without counting a failure counts one.
+  local nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1 apps_passed=0 apps_failed=1
+  if counts="$(json_counts "$REPO_ROOT/artifacts/notebooks/summary-quick.json")"; then read -r nb_passed nb_failed <<<"$counts"; fi
   [[ $notebooks_status -eq 0 || $nb_failed -gt 0 ]] || nb_failed=1
-  [[ $jupyter_status -ne 0 ]] || { jupyter_passed=1; jupyter_failed=0; }
-  # The apps' counts from the tool's JSON summary, not from its console.
-  local apps_passed=0 apps_failed=1 apps_counts
-  if apps_counts="$(json_counts "$REPO_ROOT/artifacts/apps/summary.json")"; then read -r apps_passed apps_failed <<<"$apps_counts"; fi
+  if counts="$(json_counts "$REPO_ROOT/artifacts/jupyter/summary-quick.json")"; then read -r jupyter_passed jupyter_failed <<<"$counts"; fi
+  [[ $jupyter_status -eq 0 || $jupyter_failed -gt 0 ]] || jupyter_failed=1
+  if counts="$(json_counts "$REPO_ROOT/artifacts/apps/summary.json")"; then read -r apps_passed apps_failed <<<"$counts"; fi
   [[ $apps_status -eq 0 || $apps_failed -gt 0 ]] || apps_failed=1
   echo
   echo "unit tests:  $summary"
   echo "notebooks:   $nb_passed passed, $nb_failed failed (dotnet-repl, quick profile: table above, copies in artifacts/notebooks/)"
   echo "jupyter:     $jupyter_passed passed, $jupyter_failed failed (notebook 04 through nbclient, copy in artifacts/jupyter/)"
   echo "apps:        $apps_passed passed, $apps_failed failed (file-based apps, quick profile: pages in artifacts/apps/)"
-  echo "$summary" | awk -v p="$((nb_passed + jupyter_passed + apps_passed))" -v f="$((nb_failed + jupyter_failed + apps_failed))" \
-    '{ printf "%d passed, %d failed, %d skipped\n", $1 + p, $3 + f, $5 }'
+  echo "$((unit_passed + nb_passed + jupyter_passed + apps_passed)) passed, $((unit_failed + nb_failed + jupyter_failed + apps_failed)) failed, $unit_skipped skipped"
   [[ -z "$skip_failure" ]] || log "$skip_failure"
-  if [[ $status -ne 0 ]] && grep -q '^  Failed [A-Za-z_]' "$log_file"; then
-    log "failed unit tests (the full log is artifacts/test.log):"
-    failed_test_report "$log_file"
+  if [[ $unit_failed -gt 0 ]] && [[ -n "$(failed_test_report "$results_dir")" ]]; then
+    log "failed unit tests (the full log is artifacts/test.log, the results artifacts/test-results/):"
+    failed_test_report "$results_dir"
   fi
   [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 && $apps_status -eq 0 ]] || exit 1
 }
