@@ -63,10 +63,11 @@ Verbs:
                                          run passes, write its outputs into the notebook in notebooks/ (sources
                                          untouched) with the profile, machine, versions, time and code hash.
                                          The only command that writes notebooks/. Default timeout 3 hours.
-  jupyter [--profile quick|full|cpu] [notebook...]
+  jupyter [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
-                                         kernel for Jupyter, into artifacts/jupyter/, and check them. Installs
-                                         Debian's python3-nbclient when it is missing (as root).
+                                         kernel for Jupyter, into artifacts/jupyter/, and check them as the
+                                         notebooks verb does. Installs Debian's python3-nbclient when it is
+                                         missing (as root).
   export [--profile quick|full|cpu] [--run] [notebook...]
                                          Export notebooks (default: all) as .NET 10 file-based apps, the route that
                                          needs no notebook kernel: artifacts/apps/<name>.cs, run with
@@ -159,33 +160,16 @@ verb_doctor() {
   fi
 }
 
-# Prints "N passed, N failed, N skipped" from dotnet test's per-assembly summaries: the one-line form of minimal
-# verbosity ("Passed!  - Failed: 0, Passed: 150, Skipped: 0, ...") or the block of normal verbosity ("Total tests: 155"
-# followed by "Passed: 150", "Failed: ..." and "Skipped: 5" lines).
-summarize_test_log() {
-  awk '
-    function count(label,   v) { v = $0; sub(".*" label ": +", "", v); sub(/[^0-9].*/, "", v); return v + 0 }
-    /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
-      failed += count("Failed"); passed += count("Passed"); skipped += count("Skipped"); seen = 1; next
-    }
-    /^Total tests: +[0-9]+/ { block = 1; seen = 1; next }
-    block && /^ +Passed: +[0-9]+/ { passed += count("Passed"); next }
-    block && /^ +Failed: +[0-9]+/ { failed += count("Failed"); next }
-    block && /^ +Skipped: +[0-9]+/ { skipped += count("Skipped"); next }
-    block && /^ +Total time:/ { block = 0 }
-    END { if (seen) printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
-  ' "$1"
+# Prints "PASSED FAILED SKIPPED" of the unit tests' TRX files in folder $1 (dotnet test --logger trx: XML results, read
+# by tools/test-results.py, not dotnet test's console text); nothing, and status 1, when there are none.
+unit_test_counts() {
+  /usr/bin/python3 "$REPO_ROOT/tools/test-results.py" counts "$1"
 }
 
-# The failed tests of a dotnet test log, each with the first lines of its message and stack, so that the end of a
-# long run (all a CI page may show) names what failed and why.
+# The failed tests of the TRX files in folder $1, each with the first lines of its message and stack, so that the end
+# of a long run (all a CI page may show) names what failed and why.
 failed_test_report() {
-  awk '
-    /^  Failed [A-Za-z_]/ { shown = 0; printing = 1; print; next }
-    printing && /^  (Passed|Skipped|Failed) / { printing = 0 }
-    printing && /^\[xUnit|^Test Run|^Total tests/ { printing = 0 }
-    printing && shown < 14 { print; shown++ }
-  ' "$1"
+  /usr/bin/python3 "$REPO_ROOT/tools/test-results.py" failures "$1"
 }
 
 # Skipped tests are allowed only where the data they need is absent: with the shared real data (this project's CI)
@@ -278,49 +262,59 @@ run_notebooks() {
   (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run "$@")
 }
 
-# Reads "notebooks: N passed, N failed" (or the Jupyter step's status) into one total with the unit tests.
+# One total of the unit tests (their TRX files), the notebooks in dotnet-repl, notebook 04 through Jupyter and the
+# file-based apps (each tool's JSON summary): read as data, never from console text. Its last line, "N passed,
+# N failed, N skipped", is what CI reads.
 verb_test() {
   use_dotnet
   build_all
-  local log_file status=0 notebooks_status=0 jupyter_status=0 apps_status=0
+  local log_file results_dir status=0 test_status=0 notebooks_status=0 jupyter_status=0 apps_status=0
   mkdir -p "$REPO_ROOT/artifacts"
   log_file="$REPO_ROOT/artifacts/test.log"
-  # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it.
-  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log_file" || status=$?
-  local summary skip_failure
-  summary="$(summarize_test_log "$log_file")"
-  if [[ -z "$summary" ]]; then
-    log "no test summary was found in the test output: treating the run as failed"
+  results_dir="$REPO_ROOT/artifacts/test-results"
+  rm -rf "$results_dir"
+  # Normal verbosity: every test's outcome is in the log, and a skipped test's reason is printed under it. The counts
+  # come from the TRX results.
+  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build --nologo --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results_dir" 2>&1 | tee "$log_file" || test_status=$?
+  status=$test_status
+  local summary skip_failure counts unit_passed unit_failed unit_skipped
+  if ! counts="$(unit_test_counts "$results_dir")"; then
+    log "no test results (TRX) were found in $results_dir: treating the run as failed"
     exit 1
   fi
+  read -r unit_passed unit_failed unit_skipped <<<"$counts"
+  # dotnet test failing with no failed test (a crashed test host) counts as one failure.
+  [[ $test_status -eq 0 || $unit_failed -gt 0 ]] || unit_failed=1
+  summary="$unit_passed passed, $unit_failed failed, $unit_skipped skipped"
   skip_failure="$(judge_skips "$summary")" || status=1
   log "every notebook in the real kernel (dotnet-repl), quick profile"
+  rm -f "$REPO_ROOT/artifacts/notebooks/summary-quick.json"
   run_notebooks --profile quick --timeout 600 2>&1 | tee "$REPO_ROOT/artifacts/notebooks.log" || notebooks_status=$?
   log "every notebook as a file-based app (dotnet run), quick profile"
   rm -f "$REPO_ROOT/artifacts/apps/summary.json"
   (cd "$REPO_ROOT" && dotnet run "$EXPORT_TOOL" -- run --profile quick --timeout 600) 2>&1 | tee "$REPO_ROOT/artifacts/apps.log" || apps_status=$?
   log "notebook 04 through Jupyter (nbclient)"
+  rm -f "$REPO_ROOT/artifacts/jupyter/summary-quick.json"
   run_jupyter --profile quick "$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb" 2>&1 | tee "$REPO_ROOT/artifacts/jupyter.log" || jupyter_status=$?
-  local counts nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1
-  counts="$(sed -n 's/^notebooks: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$REPO_ROOT/artifacts/notebooks.log" | tail -n 1)"
-  [[ -n "$counts" ]] && read -r nb_passed nb_failed <<<"$counts"
+  # Each step's counts from its tool's JSON summary; a step that failed without counting a failure counts one.
+  local nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1 apps_passed=0 apps_failed=1
+  if counts="$(json_counts "$REPO_ROOT/artifacts/notebooks/summary-quick.json")"; then read -r nb_passed nb_failed <<<"$counts"; fi
   [[ $notebooks_status -eq 0 || $nb_failed -gt 0 ]] || nb_failed=1
-  [[ $jupyter_status -ne 0 ]] || { jupyter_passed=1; jupyter_failed=0; }
-  # The apps' counts from the tool's JSON summary, not from its console.
-  local apps_passed=0 apps_failed=1 apps_counts
-  if apps_counts="$(json_counts "$REPO_ROOT/artifacts/apps/summary.json")"; then read -r apps_passed apps_failed <<<"$apps_counts"; fi
+  if counts="$(json_counts "$REPO_ROOT/artifacts/jupyter/summary-quick.json")"; then read -r jupyter_passed jupyter_failed <<<"$counts"; fi
+  [[ $jupyter_status -eq 0 || $jupyter_failed -gt 0 ]] || jupyter_failed=1
+  if counts="$(json_counts "$REPO_ROOT/artifacts/apps/summary.json")"; then read -r apps_passed apps_failed <<<"$counts"; fi
   [[ $apps_status -eq 0 || $apps_failed -gt 0 ]] || apps_failed=1
   echo
   echo "unit tests:  $summary"
   echo "notebooks:   $nb_passed passed, $nb_failed failed (dotnet-repl, quick profile: table above, copies in artifacts/notebooks/)"
   echo "jupyter:     $jupyter_passed passed, $jupyter_failed failed (notebook 04 through nbclient, copy in artifacts/jupyter/)"
   echo "apps:        $apps_passed passed, $apps_failed failed (file-based apps, quick profile: pages in artifacts/apps/)"
-  echo "$summary" | awk -v p="$((nb_passed + jupyter_passed + apps_passed))" -v f="$((nb_failed + jupyter_failed + apps_failed))" \
-    '{ printf "%d passed, %d failed, %d skipped\n", $1 + p, $3 + f, $5 }'
+  echo "$((unit_passed + nb_passed + jupyter_passed + apps_passed)) passed, $((unit_failed + nb_failed + jupyter_failed + apps_failed)) failed, $unit_skipped skipped"
   [[ -z "$skip_failure" ]] || log "$skip_failure"
-  if [[ $status -ne 0 ]] && grep -q '^  Failed [A-Za-z_]' "$log_file"; then
-    log "failed unit tests (the full log is artifacts/test.log):"
-    failed_test_report "$log_file"
+  if [[ $unit_failed -gt 0 ]] && [[ -n "$(failed_test_report "$results_dir")" ]]; then
+    log "failed unit tests (the full log is artifacts/test.log, the results artifacts/test-results/):"
+    failed_test_report "$results_dir"
   fi
   [[ $status -eq 0 && $notebooks_status -eq 0 && $jupyter_status -eq 0 && $apps_status -eq 0 ]] || exit 1
 }
@@ -373,50 +367,23 @@ ensure_nbclient() {
     || die "apt-get could not install python3-nbclient python3-nbformat python3-ipykernel: $(tail -n 3 "$REPO_ROOT/artifacts/apt-nbclient.log")"
 }
 
-# A kernel spec for the .NET kernel that runs on this script's dotnet (the fixed host where one is needed), written
-# where only this script's Jupyter runs look (JUPYTER_PATH), so that no user's Jupyter setup changes.
-write_kernel_spec() {
-  local dir="$1" dotnet_host first_port
-  dotnet_host="${DOTNET_HOST_PATH:-$(command -v dotnet)}"
-  # The kernel's HTTP server takes the first free port of its range; two runs started at once (two clones) both saw
-  # 2048 free and one died binding it. A random start makes that collision unlikely.
-  first_port=$((2048 + RANDOM % 900))
-  mkdir -p "$dir/kernels/.net-csharp"
-  cat > "$dir/kernels/.net-csharp/kernel.json" <<JSON
-{
-  "argv": ["$dotnet_host", "tool", "run", "dotnet-interactive", "--", "jupyter", "--default-kernel", "csharp",
-           "{connection_file}", "--http-port-range", "$first_port-3000"],
-  "display_name": ".NET (C#)",
-  "language": "C#"
-}
-JSON
-}
-
+# Notebooks through Jupyter: the notebook tool's Jupyter engine (tools/jupyter-run.py with nbclient and the .NET
+# kernel for Jupyter, on a kernel spec of its own that only this run sees), with the same preparation, check, table
+# and JSON summary as the dotnet-repl route; executed copies in artifacts/jupyter/. Default notebook: 04.
 run_jupyter() {
-  local profile=quick notebooks=()
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --profile) [[ $# -ge 2 ]] || die "--profile needs a value"; profile="$2"; shift 2 ;;
-      *) [[ -f "$1" ]] || die "$1: no such notebook"; notebooks+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"); shift ;;
-    esac
-  done
-  [[ ${#notebooks[@]} -gt 0 ]] || notebooks=("$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb")
-  local out="$REPO_ROOT/artifacts/jupyter" failed=0 nb name
-  mkdir -p "$out"
-  ensure_nbclient
-  write_kernel_spec "$out/spec"
-  for nb in "${notebooks[@]}"; do
-    name="$(basename "$nb")"
-    if (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- prepare --profile "$profile" "$nb" "$out/$name.in") \
-       && /usr/bin/python3 "$REPO_ROOT/tools/jupyter-run.py" "$out/$name.in" "$out/$name" --kernels "$out/spec" \
-       && (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- check "$out/$name"); then
-      log "jupyter: $name passed ($out/$name)"
-    else
-      log "jupyter: $name failed ($out/$name)"
-      failed=1
+  local args=() a given=0
+  for a in "$@"; do
+    if [[ "$a" == *.ipynb ]]; then
+      [[ -f "$a" ]] || die "$a: no such notebook"
+      a="$(cd "$(dirname "$a")" && pwd)/$(basename "$a")"
+      given=1
     fi
+    args+=("$a")
   done
-  return "$failed"
+  [[ $given -eq 1 ]] || args+=("$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb")
+  mkdir -p "$REPO_ROOT/artifacts/jupyter"
+  ensure_nbclient
+  (cd "$REPO_ROOT" && dotnet run "$NOTEBOOK_TOOL" -- run --engine jupyter --out "$REPO_ROOT/artifacts/jupyter" "${args[@]}")
 }
 
 verb_jupyter() {

@@ -4,9 +4,10 @@ VS Code's Jupyter extension would, and saves the executed notebook.
 
     python3 tools/jupyter-run.py IN.ipynb OUT.ipynb --kernels DIR [--timeout SECONDS]
 
-DIR holds the kernel spec (`.net-csharp/kernel.json`) that build.sh writes; the kernel runs with notebooks/ as its
-working directory, where the notebooks' relative paths start. Uses only Debian's python3-nbclient and
-python3-nbformat. Exit code 0 when every cell ran.
+The notebook tool's Jupyter engine (`dotnet run tools/notebooks.cs -- run --engine jupyter`) runs this script. DIR
+holds the kernel spec it writes (`kernels/.net-csharp/kernel.json`); the kernel runs with notebooks/ as its working
+directory, where the notebooks' relative paths start. Uses only Debian's python3-nbclient and python3-nbformat.
+Exit code 0 when every cell ran.
 """
 import argparse
 import os

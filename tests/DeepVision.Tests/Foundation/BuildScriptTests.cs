@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Xml.Linq;
 
 namespace DeepVision.Tests.Foundation;
 
 /// <summary>
 /// build.sh: it decides from the host's libstdc++ whether to provision a private runtime (both answers tested), adds
-/// up the test counts and fails a run with skipped tests when the shared real data is there.
+/// up the test counts from the TRX results and fails a run with skipped tests when the shared real data is there.
 /// </summary>
 public class BuildScriptTests
 {
@@ -93,64 +94,62 @@ public class BuildScriptTests
     private static (int ExitCode, string Output) RunFunction(string script, IDictionary<string, string>? env = null) =>
         RunBash(["-c", $"source \"{Path.Combine(RepoPaths.Root, "build.sh")}\" && {script}"], env, TimeSpan.FromSeconds(30), unset: "DEEPVISION_SHARED");
 
+    /// <summary>A TRX file as <c>dotnet test --logger trx</c> writes it: one UnitTestResult per test (name, outcome,
+    /// duration, and a message and stack for a failure or a skip), and counters that, as the real ones, leave skips out.</summary>
+    private static void WriteTrx(string path, params (string Name, string Outcome, string Duration, string? Message, string? Stack)[] results)
+    {
+        XNamespace t = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+        var run = new XElement(t + "TestRun",
+            new XElement(t + "Results", results.Select(r => new XElement(t + "UnitTestResult",
+                new XAttribute("testName", r.Name), new XAttribute("outcome", r.Outcome), new XAttribute("duration", r.Duration),
+                r.Message is null ? null : new XElement(t + "Output", new XElement(t + "ErrorInfo",
+                    new XElement(t + "Message", r.Message), r.Stack is null ? null : new XElement(t + "StackTrace", r.Stack)))))),
+            new XElement(t + "ResultSummary", new XAttribute("outcome", "Completed"), new XElement(t + "Counters",
+                new XAttribute("total", results.Length), new XAttribute("passed", results.Count(r => r.Outcome == "Passed")), new XAttribute("notExecuted", 0))));
+        new XDocument(run).Save(path);
+    }
+
+    private static (string, string, string, string?, string?)[] Many(int count, string outcome, string? message = null) =>
+        [.. Enumerable.Range(1, count).Select(i => ($"DeepVision.Tests.T.Test_{i}", outcome, "00:00:00.0010000", message, (string?)null))];
+
     [Fact]
     public void The_test_summary_adds_up_every_assembly()
     {
+        // Read from the TRX results of every test assembly, never from dotnet test's console.
         using var folder = new TempFolder();
-        var log = Path.Combine(folder.Path, "test.log");
-        File.WriteAllText(log, """
-              Skipped DeepVision.Tests.Data.RealDatasetTests.Mnist_has_the_official_sizes_and_class_counts [1 ms]
-            Passed!  - Failed:     0, Passed:   150, Skipped:     5, Total:   155, Duration: 1 m 8 s - DeepVision.Tests.dll (net10.0)
-            Failed!  - Failed:     2, Passed:  1234, Skipped:     0, Total:  1236, Duration: 3 s - Other.Tests.dll (net10.0)
-            """);
-        var (code, output) = RunFunction($"summarize_test_log '{log}'");
+        WriteTrx(Path.Combine(folder.Path, "a.trx"), [.. Many(150, "Passed"), .. Many(5, "NotExecuted", "needs the full mnist dataset files")]);
+        WriteTrx(Path.Combine(folder.Path, "b.trx"), [.. Many(1234, "Passed"), .. Many(2, "Failed", "Assert.True() Failure")]);
+        var (code, output) = RunFunction($"unit_test_counts '{folder.Path}'");
         Assert.Equal(0, code);
-        Assert.Equal("1384 passed, 2 failed, 5 skipped", output.Trim());
+        Assert.Equal("1384 2 5", output.Trim());
 
-        // Normal verbosity ends each run with a block instead.
-        File.WriteAllText(log, """
-              Passed DeepVision.Tests.Data.RealDatasetTests.The_manifest_matches_the_committed_files [28 ms]
-              Skipped DeepVision.Tests.Data.RealDatasetTests.Mnist_has_the_official_sizes_and_class_counts [1 ms]
-
-            Test Run Successful.
-            Total tests: 155
-                 Passed: 150
-                Skipped: 5
-             Total time: 1.0388 Minutes
-            Total tests: 3
-                 Passed: 1
-                 Failed: 2
-             Total time: 2 Seconds
-            """);
-        (code, output) = RunFunction($"summarize_test_log '{log}'");
+        // Every outcome but Passed and NotExecuted (a skip) is a failure.
+        File.Delete(Path.Combine(folder.Path, "b.trx"));
+        WriteTrx(Path.Combine(folder.Path, "c.trx"), [.. Many(1, "Passed"), .. Many(1, "Error", "crashed"), .. Many(1, "Timeout", "too slow")]);
+        (code, output) = RunFunction($"unit_test_counts '{folder.Path}'");
         Assert.Equal(0, code);
-        Assert.Equal("151 passed, 2 failed, 5 skipped", output.Trim());
+        Assert.Equal("151 2 5", output.Trim());
 
-        File.WriteAllText(log, "Build FAILED.\n");
-        Assert.Equal("", RunFunction($"summarize_test_log '{log}'").Output.Trim());
+        // No results (the build failed before any test ran), or unreadable ones: nothing, and a failing status.
+        using var empty = new TempFolder();
+        (code, output) = RunFunction($"unit_test_counts '{empty.Path}'");
+        Assert.Equal(1, code);
+        Assert.Equal("", output.Trim());
+        File.WriteAllText(Path.Combine(empty.Path, "broken.trx"), "<TestRun");
+        Assert.Equal(1, RunFunction($"unit_test_counts '{empty.Path}'").ExitCode);
     }
 
     [Fact]
     public void The_end_of_a_failed_run_names_each_failed_test_with_its_message()
     {
         using var folder = new TempFolder();
-        var log = Path.Combine(folder.Path, "test.log");
-        File.WriteAllText(log, """
-              Passed DeepVision.Tests.Data.RealDatasetTests.The_manifest_matches_the_committed_files [28 ms]
-              Failed DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits [2 s]
-              Error Message:
-               Assert.True() Failure
-              Stack Trace:
-                 at DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits() in FileLockTests.cs:line 40
-              Passed DeepVision.Tests.Weights.StateDictTests.Our_own_checkpoints_round_trip_through_safetensors [2 ms]
-            [xUnit.net 00:01:07.70]   Finished:    DeepVision.Tests
-
-            Test Run Failed.
-            Total tests: 2
-                 Passed: 1
-                 Failed: 1
-            """);
-        var (code, output) = RunFunction($"failed_test_report '{log}'");
+        WriteTrx(Path.Combine(folder.Path, "run.trx"),
+            ("DeepVision.Tests.Data.RealDatasetTests.The_manifest_matches_the_committed_files", "Passed", "00:00:00.0280000", null, null),
+            ("DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits", "Failed", "00:00:02.0040000", "Assert.True() Failure",
+                "   at DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits() in FileLockTests.cs:line 40"),
+            ("DeepVision.Tests.Data.RealDatasetTests.Mnist_has_the_official_sizes_and_class_counts", "NotExecuted", "00:00:00.0010000", "needs the full mnist dataset files", null),
+            ("DeepVision.Tests.Weights.StateDictTests.Our_own_checkpoints_round_trip_through_safetensors", "Passed", "00:00:00.0020000", null, null));
+        var (code, output) = RunFunction($"failed_test_report '{folder.Path}'");
         Assert.Equal(0, code);
         Assert.Equal("""
               Failed DeepVision.Tests.Storage.FileLockTests.A_second_writer_waits [2 s]

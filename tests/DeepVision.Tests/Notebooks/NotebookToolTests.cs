@@ -168,6 +168,70 @@ public class NotebookToolTests
         Assert.Contains("all 5 steps done", live!.ToJsonString());
     }
 
+    /// <summary>A cell's outputs as (type, stream name or MIME types, text) in stored order.</summary>
+    private static List<(string Type, string Name, string Text)> Shown(NotebookCell cell) =>
+        cell.Outputs.Select(o => (string)o!["output_type"]! == "stream"
+            ? ("stream", (string)o["name"]!, TextOf(o["text"]))
+            : ((string)o["output_type"]!, string.Join(",", o["data"]!.AsObject().Select(d => d.Key)), string.Concat(o["data"]!.AsObject().Select(d => TextOf(d.Value))))).ToList();
+
+    private static string TextOf(JsonNode? node) => node is JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)node ?? "";
+
+    [Fact]
+    public void Run_stores_printed_text_and_displays_in_the_order_the_kernel_produced_them()
+    {
+        // Issue 26: dotnet-repl gathers a cell's printed text after all of its displays; the executed copy must show it
+        // where the kernel produced it, consecutive writes in one stdout output, as Jupyter stores them.
+        using var folder = new TempFolder();
+        var version = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props")).Descendants("DeepVisionVersion").Single().Value;
+        var source = Write(folder, "dv-tool-order.ipynb",
+        [
+            Cell("markdown", "# Order"),
+            Cell("code", $"#r \"nuget: DeepVision, {version}\"\nvar steps = 3;", null, "parameters"),
+            Cell("code", "Console.WriteLine(\"training precision: bfloat16\");\ndisplay(HTML(\"<b>the chart</b>\"));\nConsole.Write(\"printed \");\nConsole.WriteLine(\"after the chart\");\nConsole.WriteLine(\"Result: in order\");"),
+            Cell("markdown", "A live display between printed lines."),
+            Cell("code", "Console.WriteLine(\"before the progress bar\");\nvar live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < steps; i++) { live.Update($\"step {i}\"); Console.WriteLine($\"line {i}\"); }\nlive.Finish(\"all steps done\");\nConsole.WriteLine(\"after the progress bar\");"),
+        ], new JsonObject { ["quick"] = new JsonObject() });
+        var outDir = Path.Combine(folder.Path, "out");
+
+        var (code, log) = Tool("run", "--out", outDir, source);
+
+        Assert.True(code == 0, log);
+        Assert.Contains("| in order |", log);   // the Result: line, read from the stream outputs
+        var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-order.ipynb"));
+        Assert.Equal(6, executed.Cells.Count);   // the tool's own cell is not in the copy
+        Assert.Equal(
+            [("stream", "stdout", "training precision: bfloat16\n"), ("display_data", "text/html", "<b>the chart</b>"), ("stream", "stdout", "printed after the chart\nResult: in order\n")],
+            Shown(executed.Cells[3]));
+        var live = Shown(executed.Cells[5]);
+        Assert.Equal(3, live.Count);
+        Assert.Equal(("stream", "stdout", "before the progress bar\n"), live[0]);
+        Assert.Equal(("display_data", "text/html"), (live[1].Type, live[1].Name));
+        Assert.Contains("all steps done", live[1].Text);   // the live display's last state, where it was first shown
+        Assert.Equal(("stream", "stdout", "line 0\nline 1\nline 2\nafter the progress bar\n"), live[2]);
+    }
+
+    [Fact]
+    public void Run_keeps_standard_error_as_a_stderr_stream_in_order()
+    {
+        // Issue 27: dotnet-repl appends a cell's Console.Error text to its stdout output; the executed copy keeps it apart.
+        using var folder = new TempFolder();
+        var source = Write(folder, "dv-tool-stderr.ipynb",
+        [
+            Cell("markdown", "# Standard error"), Cell("code", "var ok = 1;", null, "parameters"),
+            Cell("code", "Console.WriteLine(\"out 1\");\nConsole.Error.WriteLine(\"err 1\");\nConsole.Error.Write(\"err \");\nConsole.Error.WriteLine(\"2\");\nConsole.WriteLine(\"out 2\");"),
+            Cell("markdown", "Only standard error."),
+            Cell("code", "Console.Error.WriteLine(\"only an error line\");"),
+        ], new JsonObject { ["quick"] = new JsonObject() });
+        var outDir = Path.Combine(folder.Path, "out");
+
+        var (code, log) = Tool("run", "--out", outDir, source);
+
+        Assert.True(code == 0, log);
+        var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-stderr.ipynb"));
+        Assert.Equal([("stream", "stdout", "out 1\n"), ("stream", "stderr", "err 1\nerr 2\n"), ("stream", "stdout", "out 2\n")], Shown(executed.Cells[3]));
+        Assert.Equal([("stream", "stderr", "only an error line\n")], Shown(executed.Cells[5]));
+    }
+
     [Fact]
     public void Run_fails_when_a_cell_fails_and_keeps_the_error_in_the_executed_copy()
     {
