@@ -44,23 +44,3 @@ public static class DeepVisionMetadata
     /// <summary>A time as the metadata writes it: UTC, to the second.</summary>
     public static string Date(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
-
-/// <summary>metadata.deepvision.execution of an executed copy: how it was made and with what result.</summary>
-public sealed record Execution(string Executor, string Profile, JsonObject Parameters, string Date, double Seconds, string Status);
-
-/// <summary>metadata.deepvision.recorded: the run whose outputs a notebook stores, and the hash of the code that made them.</summary>
-public sealed record Recording(
-    string Profile, JsonObject Parameters, string Date, Machine Machine, string Torchsharp, string Libtorch,
-    double Seconds, string Executor, string CodeHash);
-
-/// <summary>The machine a recording ran on.</summary>
-public sealed record Machine(string Cpu, int Cores, string Os)
-{
-    public static Machine This()
-    {
-        var cpu = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-        if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
-        return new Machine(cpu, Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.OSDescription);
-    }
-}

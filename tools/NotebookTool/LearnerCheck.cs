@@ -3,12 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace DeepVision.NotebookTool;
 
-/// <summary>Something a learner should never see, in cell <see cref="Cell"/> (numbered from 1, as VS Code shows cells).</summary>
-public sealed record Problem(int Cell, string Message)
-{
-    public override string ToString() => $"cell {Cell}: {Message}";
-}
-
 /// <summary>
 /// The check of an executed notebook: fails on what a learner should never see: an error output, a rich object shown
 /// as its plain-text type name, a <c>&lt;null&gt;</c>, a compiler diagnostic, a cell that draws a chart but shows none.

@@ -6,9 +6,6 @@ using System.Text.RegularExpressions;
 
 namespace DeepVision.NotebookTool;
 
-/// <summary>A notebook made ready to execute in a profile, and the values that were injected.</summary>
-public sealed record Prepared(JsonObject Notebook, JsonObject Parameters);
-
 /// <summary>
 /// Profiles, papermill's way: a profile's values (metadata.deepvision.profiles.NAME) become assignments in a cell
 /// tagged <c>injected-parameters</c> right after the cell tagged <c>parameters</c>; the <c>full</c> profile injects

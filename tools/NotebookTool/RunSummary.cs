@@ -3,10 +3,6 @@ using System.Text.Json;
 
 namespace DeepVision.NotebookTool;
 
-/// <summary>One notebook's line of a run's summary.</summary>
-public sealed record NotebookSummary(
-    string Notebook, bool Passed, Outcome Outcome, string Status, double Seconds, IReadOnlyList<string> Results, IReadOnlyList<string> Problems);
-
 /// <summary>
 /// What a run of notebooks ends with, for people (a Markdown table: notebook, status, time, key results) and for
 /// scripts (JSON: build.sh reads the counts from it, never from the console).

@@ -5,7 +5,8 @@ namespace DeepVision.Tests.Data;
 /// <summary>The one-operation batch augmentations against the same crops, resizes, flips and shifts done image by image.</summary>
 public class BatchAugmentTests
 {
-    private static Tensor CifarBatch(int count)
+    /// <summary>The first real CIFAR-10 test images of the repository's sample, as floats in 0–1.</summary>
+    internal static Tensor CifarBatch(int count)
     {
         using var data = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
         return data.Images[..count].to_type(ScalarType.Float32).div(255f);

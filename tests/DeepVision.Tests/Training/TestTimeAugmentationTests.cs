@@ -1,20 +1,15 @@
 using DeepVision.Data;
+using DeepVision.Tests.Data;
 using DeepVision.Training;
 
 namespace DeepVision.Tests.Training;
 
 public class TestTimeAugmentationTests
 {
-    private static Tensor Cifar(int count)
-    {
-        using var data = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
-        return data.Images[..count].to_type(ScalarType.Float32).div(255f);
-    }
-
     [Fact]
     public void Shifted_views_are_the_shifts_training_makes()
     {
-        using var x = Cifar(4);
+        using var x = BatchAugmentTests.CifarBatch(4);
         using var upLeft = TestTimeAugmentation.Shift(x, 1);
         using var downRight = TestTimeAugmentation.Shift(x, -2);
         using var trainingUpLeft = BatchAugment.Translate(x, [-1, -1, -1, -1], [-1, -1, -1, -1]);
@@ -26,7 +21,7 @@ public class TestTimeAugmentationTests
     [Fact]
     public void The_views_logits_are_averaged_with_their_weights()
     {
-        using var x = Cifar(8);
+        using var x = BatchAugmentTests.CifarBatch(8);
         torch.manual_seed(1);
         var model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 30 * 30, 10));
         model.eval();
