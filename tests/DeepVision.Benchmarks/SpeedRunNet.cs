@@ -9,8 +9,7 @@ namespace DeepVision.Benchmarks;
 /// </summary>
 internal sealed class SpeedRunNet : nn.Module<Tensor, Tensor>
 {
-    private readonly nn.Module<Tensor, Tensor> whitening, activation, pool, head;
-    private readonly nn.Module<Tensor, Tensor>[] blocks;
+    private readonly nn.Module<Tensor, Tensor> whitening, activation, blocks, pool, head;
 
     public SpeedRunNet(int width = 64) : base(nameof(SpeedRunNet))
     {
@@ -18,7 +17,9 @@ internal sealed class SpeedRunNet : nn.Module<Tensor, Tensor>
         conv.weight!.requires_grad = false;
         whitening = conv;
         activation = nn.GELU();
-        blocks = [Block(24, width), Block(width, 4 * width), Block(4 * width, 4 * width)];
+        // A Sequential, not an array: RegisterComponents registers module fields, and an array's modules would be
+        // invisible to parameters(), the optimizer and mixed precision.
+        blocks = nn.Sequential(Block(24, width), Block(width, 4 * width), Block(4 * width, 4 * width));
         pool = nn.MaxPool2d(3);
         head = nn.Linear(4 * width, 10, hasBias: false);
         RegisterComponents();
@@ -35,10 +36,5 @@ internal sealed class SpeedRunNet : nn.Module<Tensor, Tensor>
         return norm;
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        var h = activation.call(whitening.call(x));
-        foreach (var block in blocks) h = block.call(h);
-        return head.call(pool.call(h).flatten(1)) / 9;
-    }
+    public override Tensor forward(Tensor x) => head.call(pool.call(blocks.call(activation.call(whitening.call(x)))).flatten(1)) / 9;
 }
