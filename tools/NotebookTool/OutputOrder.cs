@@ -17,6 +17,10 @@ public static class OutputOrder
     /// <summary>The type of the stream-order cell's displays: this, then "stdout" or "stderr".</summary>
     public const string StreamMime = "application/x.deepvision.stream.";
 
+    /// <summary>The attribute the helpers' LiveDisplay marks each value of one live display with (the tool does not
+    /// reference the helpers: NotebookToolPartsTests checks that this is LiveDisplay.MarkerAttribute).</summary>
+    public const string LiveMarkerAttribute = "data-deepvision-live";
+
     /// <summary>
     /// The stream-order cell. dotnet-repl keeps a cell's Console.Out and Console.Error text aside and writes it as one
     /// stdout output after all of the cell's displays (stderr appended to it), so text printed before a chart would
@@ -116,7 +120,7 @@ public static class OutputOrder
         {
             var html = Ipynb.Html(output);
             if (installed && html.Contains("<strong>Installing Packages</strong>")) continue;
-            var live = Regex.Match(html, "data-deepvision-live=\"([0-9a-f]+)\"");
+            var live = Regex.Match(html, LiveMarkerAttribute + "=\"([0-9a-f]+)\"");
             if (live.Success && liveAt.TryGetValue(live.Groups[1].Value, out var at)) { kept[at] = output; continue; }
             if (live.Success) liveAt[live.Groups[1].Value] = kept.Count;
             kept.Add(output);

@@ -239,6 +239,12 @@ public class NotebookToolPartsTests
         Assert.Equal("cell 2: error output: Error: boom", LearnerCheck.Check(notebook)[0].ToString());
     }
 
+    [Fact]
+    public void The_tool_knows_a_live_display_by_the_attribute_the_helpers_mark_it_with()
+    {
+        Assert.Equal(DeepVision.LiveDisplay.MarkerAttribute, OutputOrder.LiveMarkerAttribute);
+    }
+
     private sealed class Named(string name) : IExecutionEngine
     {
         public string Name => name;
