@@ -22,7 +22,6 @@ public class TestTimeAugmentationTests
     public void The_views_logits_are_averaged_with_their_weights()
     {
         using var x = BatchAugmentTests.CifarBatch(8);
-        torch.manual_seed(1);
         var model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 30 * 30, 10));
         model.eval();
         using var noGrad = torch.no_grad();
