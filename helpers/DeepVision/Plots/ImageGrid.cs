@@ -74,16 +74,19 @@ public sealed class ImageGrid : IPicture
     /// <summary>The grid as one PNG.</summary>
     public byte[] ToPng()
     {
-        const int captionHeight = 16, pad = 4;
+        const int lineHeight = 13, pad = 4;
         var (shownW, shownH) = Shown;
         var cellW = Math.Max(shownW, Captions is null ? 0 : 72);
-        var cellH = shownH + (Captions is null ? 0 : captionHeight);
+        using var font = new SKFont(SKTypeface.Default, 11);
+        // Captions wider than their cell break between words (at most three lines), so that neighbours never overlap.
+        var captionLines = Captions?.Select(c => CaptionLines(c, font, cellW)).ToList();
+        var captionHeight = captionLines is null ? 0 : lineHeight * captionLines.Select(l => l.Count).DefaultIfEmpty(1).Max() + 3;
+        var cellH = shownH + captionHeight;
         var rows = (_images.Length + Columns - 1) / Columns;
         var info = new SKImageInfo(Columns * (cellW + pad) + pad, rows * (cellH + pad) + pad);
         using var surface = SKSurface.Create(info);
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        using var font = new SKFont(SKTypeface.Default, 11);
         using var black = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         using var red = new SKPaint { Color = SKColors.Red, IsAntialias = true };
         for (var i = 0; i < _images.Length; i++)
@@ -94,17 +97,44 @@ public sealed class ImageGrid : IPicture
             // Enlarged pixels stay sharp squares; shrunk images are filtered (mipmaps), not decimated.
             var sampling = shownW >= _width ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
             canvas.DrawImage(image, new SKRect(x + (cellW - shownW) / 2f, y, x + (cellW + shownW) / 2f, y + shownH), sampling, null);
-            if (Captions is not null && i < Captions.Count)
+            if (captionLines is not null && i < captionLines.Count)
             {
-                var text = Captions[i];
                 var paint = Wrong is not null && i < Wrong.Count && Wrong[i] ? red : black;
-                var width = font.MeasureText(text);
-                canvas.DrawText(text, x + Math.Max(0, (cellW - width) / 2), y + cellH - 4, SKTextAlign.Left, font, paint);
+                for (var l = 0; l < captionLines[i].Count; l++)
+                {
+                    var text = captionLines[i][l];
+                    var width = font.MeasureText(text);
+                    canvas.DrawText(text, x + Math.Max(0, (cellW - width) / 2), y + shownH + lineHeight * (l + 1) - 1, SKTextAlign.Left, font, paint);
+                }
             }
         }
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="caption"/> in lines no wider than <paramref name="width"/> pixels: broken between words, at most
+    /// three lines, and a word too wide for a line cut short with an ellipsis.
+    /// </summary>
+    internal static List<string> CaptionLines(string caption, SKFont font, float width)
+    {
+        const int maxLines = 3;
+        var lines = new List<string>();
+        foreach (var word in caption.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (lines.Count > 0 && font.MeasureText(lines[^1] + " " + word) <= width) lines[^1] += " " + word;
+            else lines.Add(word);
+        }
+        if (lines.Count > maxLines) lines = [.. lines.Take(maxLines - 1), string.Join(' ', lines.Skip(maxLines - 1))];
+        for (var l = 0; l < lines.Count; l++)
+        {
+            if (font.MeasureText(lines[l]) <= width) continue;
+            var cut = lines[l];
+            while (cut.Length > 1 && font.MeasureText(cut + "…") > width) cut = cut[..^1];
+            lines[l] = cut + "…";
+        }
+        return lines.Count == 0 ? [""] : lines;
     }
 
     /// <summary>The grid as an HTML image.</summary>

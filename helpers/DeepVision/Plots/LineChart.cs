@@ -116,12 +116,12 @@ public sealed class LineChart : IPicture
         return new LineChart(title, "epoch", "loss", series);
     }
 
-    /// <summary>A learning-rate sweep's smoothed loss against the learning rate (log axis), with the suggestion marked when there is one.</summary>
+    /// <summary>A learning-rate sweep's smoothed loss against the learning rate (log axis), with the suggestion marked when there is one (a vertical line; the ends of the suggested range are in its label).</summary>
     public static LineChart LearningRates(LearningRateSweep sweep, string title = "Learning-rate finder")
     {
         var series = new List<Series> { new("smoothed loss", sweep.LearningRates, sweep.Losses) };
         if (sweep.Suggestion is { } rate)
-            series.Add(new Series($"suggestion {rate:G2}", [rate, rate], [sweep.Losses.Min(), sweep.Losses.Max()]));
+            series.Add(new Series($"suggestion {rate:G2} (range {sweep.LowestLossRate / 10:G2} to {sweep.LowestLossRate:G2})", [rate, rate], [sweep.Losses.Min(), sweep.Losses.Max()]));
         return new LineChart(title, "learning rate", "smoothed training loss", series) { LogX = true };
     }
 

@@ -4,24 +4,50 @@ using static TorchSharp.torch.nn;
 namespace DeepVision.Training;
 
 /// <summary>
-/// What a learning-rate sweep measured: the smoothed training loss at each learning rate it tried, and the rate it
-/// suggests (a tenth of the rate with the lowest loss, fast.ai's classic rule: still on the steep part of the curve,
-/// safely before the loss blows up), when the loss fell at all.
+/// What a learning-rate sweep measured: the smoothed training loss at each learning rate it tried, and, when the loss
+/// fell, the range of rates to train with. The top of the range is the rate with the lowest loss, where the loss stops
+/// falling: Smith (2018) takes it as the peak of a one-cycle schedule, whose warm-up and annealing keep the peak
+/// brief. The bottom is a tenth of it, fast.ai's classic rule for a constant rate, safely on the falling part of the
+/// curve. The suggestion is the geometric middle of the two.
 /// </summary>
 public sealed record LearningRateSweep(IReadOnlyList<double> LearningRates, IReadOnlyList<double> Losses)
 {
+    /// <summary>The smallest fall below <see cref="StartLoss"/> that counts as learning: 1%.</summary>
+    public const double SmallestFall = 0.01;
+
     /// <summary>The learning rate with the lowest smoothed loss.</summary>
     public double LowestLossRate => LearningRates[Losses.Select((l, i) => (l, i)).MinBy(p => p.l).i];
 
     /// <summary>
-    /// Whether the loss fell clearly (by 5% or more) below its value at the start of the sweep. A network that learns
-    /// slowly from its initialization can stay flat until the rate is large enough to make it explode: then the curve
-    /// shows only the upper limit, and there is no rate to suggest.
+    /// The loss before the network learns: the median of the first tenth of the sweep (at least 5 points). The very
+    /// first points average only a batch or two, so a single one would be a noisy reference.
     /// </summary>
-    public bool Descended => Losses.Min() < 0.95 * Losses[0];
+    public double StartLoss
+    {
+        get
+        {
+            var first = Losses.Take(Math.Max(5, Losses.Count / 10)).Order().ToList();
+            return first[(first.Count - 1) / 2];
+        }
+    }
 
-    /// <summary>A tenth of <see cref="LowestLossRate"/>, the rate to train with; null when the loss never fell (<see cref="Descended"/>).</summary>
-    public double? Suggestion => Descended ? LowestLossRate / 10 : null;
+    /// <summary>How far the lowest loss lies below <see cref="StartLoss"/>, as a fraction of it.</summary>
+    public double Fall => 1 - Losses.Min() / StartLoss;
+
+    /// <summary>
+    /// Whether the loss fell by <see cref="SmallestFall"/> or more below <see cref="StartLoss"/>. Measured on 128 px
+    /// Imagenette crops (batch 64, 100–200 steps): MobileNetV2 fell 1.9%, AlexNet with AdamW 2.5%, ResNet-18 6%, a
+    /// small ViT 12%, while AlexNet with SGD from PyTorch's default initialization, which does not train, wobbled by
+    /// 0.4%. A network that learns slowly from its initialization stays flat until the rate is large enough to make
+    /// it explode: then the curve shows only the upper limit, and there is no rate to suggest.
+    /// </summary>
+    public bool Descended => Fall >= SmallestFall;
+
+    /// <summary>The range of rates to train with, from a tenth of <see cref="LowestLossRate"/> to that rate; null when the loss never fell (<see cref="Descended"/>).</summary>
+    public (double Low, double High)? SuggestedRange => Descended ? (LowestLossRate / 10, LowestLossRate) : null;
+
+    /// <summary>The geometric middle of <see cref="SuggestedRange"/> (the lowest-loss rate divided by √10 ≈ 3.2); null when the loss never fell.</summary>
+    public double? Suggestion => Descended ? LowestLossRate / Math.Sqrt(10) : null;
 
     /// <summary>The largest rate the sweep reached before the loss exploded (or its last rate).</summary>
     public double LastRate => LearningRates[^1];
@@ -30,8 +56,8 @@ public sealed record LearningRateSweep(IReadOnlyList<double> LearningRates, IRea
     public override string ToString() =>
         $"{LearningRates.Count} learning rates from {LearningRates[0]:G2} to {LastRate:G2}; " +
         (Suggestion is { } rate
-            ? $"lowest loss at {LowestLossRate:G2}, suggestion {rate:G2}"
-            : $"the loss never fell clearly below its start ({Losses[0]:F3}): no suggestion, only the upper limit where it explodes");
+            ? $"the loss fell {Fall:P1} from {StartLoss:F3} to its lowest at {LowestLossRate:G2}: train between {LowestLossRate / 10:G2} and {LowestLossRate:G2}, suggestion {rate:G2}"
+            : $"the loss fell only {Math.Max(0, Fall):P1} below its start ({StartLoss:F3}), under {SmallestFall:P0}: no suggestion, only the upper limit where it explodes");
 }
 
 /// <summary>

@@ -95,6 +95,52 @@ public class DisplayTests
     }
 
     [Fact]
+    public void Long_captions_break_into_lines_that_stay_inside_their_cell()
+    {
+        using var data = Datasets.Imagenette(train: false, size: 224, root: RepoPaths.Samples("imagenette-sample"));
+        using var images = data.Images[..4];
+        using var predicted = torch.tensor(new long[] { 0, 1, 4, 5 });
+        using var actual = torch.tensor(new long[] { 0, 5, 4, 1 });
+        var names = data.ClassNames;
+        using var font = new SKFont(SKTypeface.Default, 11);
+        // "English springer (French horn)" is wider than a 112 px cell: it breaks between words, each line fits.
+        var caption = $"{names[1]} ({names[5]})";
+        Assert.True(font.MeasureText(caption) > ImageGrid.LargestShown, caption);
+        var lines = ImageGrid.CaptionLines(caption, font, ImageGrid.LargestShown);
+        Assert.True(lines.Count >= 2, string.Join(" | ", lines));
+        Assert.All(lines, l => Assert.True(font.MeasureText(l) <= ImageGrid.LargestShown, l));
+        Assert.Equal(caption, string.Join(" ", lines));
+        // A word wider than the cell is cut short, never drawn over the neighbour.
+        var cut = ImageGrid.CaptionLines("Pneumonoultramicroscopicsilicovolcanoconiosis", font, 72);
+        Assert.EndsWith("…", Assert.Single(cut));
+        Assert.True(font.MeasureText(cut[0]) <= 72);
+        // The grid makes room for the extra lines: taller than the same images with short captions.
+        using var twoLines = DecodePng(ImageGrid.Predictions(images, predicted, actual, names, columns: 4).ToDisplayString("image/png"));
+        using var oneLine = DecodePng(ImageGrid.Predictions(images, actual, actual, names, columns: 4).ToDisplayString("image/png"));
+        Assert.Equal(oneLine.Width, twoLines.Width);
+        Assert.True(twoLines.Height > oneLine.Height, $"{twoLines.Height} against {oneLine.Height}");
+    }
+
+    [Fact]
+    public void A_long_title_is_broken_into_lines_that_fit_the_picture()
+    {
+        var title = "MobileNetV2, Imagenette test images: true (rows) vs predicted (columns), a title longer than the picture is wide";
+        var style = new ScottPlot.Plot().Axes.Title.Label;
+        Assert.True(TitleWrapping.Width(title, style) > 500);
+        var wrapped = TitleWrapping.Wrap(title, style, 500);
+        var lines = wrapped.Split('\n');
+        Assert.True(lines.Length >= 2, wrapped);
+        Assert.All(lines, l => Assert.True(TitleWrapping.Width(l, style) <= 500, l));
+        Assert.Equal(title, string.Join(" ", lines));
+        Assert.Equal("short title", TitleWrapping.Wrap("short title", style, 500));
+        // The confusion matrix draws it in lines: its picture is as wide as before, and the whole title is kept.
+        using var predicted = torch.tensor(new long[] { 0, 1, 2 });
+        var matrix = Heatmap.ConfusionMatrix(predicted, predicted, ["a", "b", "c"], title);
+        using var png = DecodePng(EmbeddedPng(matrix.ToHtml()));
+        Assert.Equal(360, png.Width);
+    }
+
+    [Fact]
     public void Decision_regions_follow_the_classifier()
     {
         using var points = torch.tensor(new float[] { -1, -1, 1, 1, -1, 1, 1, -1 }, [4, 2]);
@@ -126,8 +172,10 @@ public class DisplayTests
         var chart = LineChart.LearningRates(sweep);
         Assert.True(chart.LogX);
         Assert.True(sweep.Descended);
-        Assert.Equal(sweep.LowestLossRate / 10, sweep.Suggestion!.Value, 12);
+        Assert.Equal(sweep.LowestLossRate / Math.Sqrt(10), sweep.Suggestion!.Value, 12);
+        Assert.Equal((sweep.LowestLossRate / 10, sweep.LowestLossRate), sweep.SuggestedRange);
         Assert.Equal([sweep.Suggestion.Value, sweep.Suggestion.Value], chart.Series[1].X);
+        Assert.Contains($"range {sweep.LowestLossRate / 10:G2} to {sweep.LowestLossRate:G2}", chart.Series[1].Name);
         // A curve that never falls below its start has no suggestion, and the chart no suggestion line.
         var flat = new LearningRateSweep(rates, rates.Select(r => 2.3 + r).ToList());
         Assert.Null(flat.Suggestion);
