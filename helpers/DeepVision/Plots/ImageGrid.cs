@@ -120,12 +120,7 @@ public sealed class ImageGrid : IPicture
     internal static List<string> CaptionLines(string caption, SKFont font, float width)
     {
         const int maxLines = 3;
-        var lines = new List<string>();
-        foreach (var word in caption.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (lines.Count > 0 && font.MeasureText(lines[^1] + " " + word) <= width) lines[^1] += " " + word;
-            else lines.Add(word);
-        }
+        var lines = TextWrapping.Lines(caption, text => font.MeasureText(text), width);
         if (lines.Count > maxLines) lines = [.. lines.Take(maxLines - 1), string.Join(' ', lines.Skip(maxLines - 1))];
         for (var l = 0; l < lines.Count; l++)
         {

@@ -120,8 +120,8 @@ public sealed class LineChart : IPicture
     public static LineChart LearningRates(LearningRateSweep sweep, string title = "Learning-rate finder")
     {
         var series = new List<Series> { new("smoothed loss", sweep.LearningRates, sweep.Losses) };
-        if (sweep.Suggestion is { } rate)
-            series.Add(new Series($"suggestion {rate:G2} (range {sweep.LowestLossRate / 10:G2} to {sweep.LowestLossRate:G2})", [rate, rate], [sweep.Losses.Min(), sweep.Losses.Max()]));
+        if (sweep.Suggestion is { } rate && sweep.SuggestedRange is var (low, high))
+            series.Add(new Series($"suggestion {rate:G2} (range {low:G2} to {high:G2})", [rate, rate], [sweep.Losses.Min(), sweep.Losses.Max()]));
         return new LineChart(title, "learning rate", "smoothed training loss", series) { LogX = true };
     }
 

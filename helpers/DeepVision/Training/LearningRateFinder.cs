@@ -56,8 +56,8 @@ public sealed record LearningRateSweep(IReadOnlyList<double> LearningRates, IRea
     /// <inheritdoc />
     public override string ToString() =>
         $"{LearningRates.Count} learning rates from {LearningRates[0]:G2} to {LastRate:G2}; " +
-        (Suggestion is { } rate
-            ? $"the loss fell {Fall:P1} from {StartLoss:F3} to its lowest at {LowestLossRate:G2}: train between {LowestLossRate / 10:G2} and {LowestLossRate:G2}, suggestion {rate:G2}"
+        (Suggestion is { } rate && SuggestedRange is var (low, high)
+            ? $"the loss fell {Fall:P1} from {StartLoss:F3} to its lowest at {high:G2}: train between {low:G2} and {high:G2}, suggestion {rate:G2}"
             : $"the loss fell only {Math.Max(0, Fall):P1} below its start ({StartLoss:F3}), under {SmallestFall:P0}: no suggestion, only the upper limit where it explodes");
 }
 

@@ -126,13 +126,13 @@ public class DisplayTests
     {
         var title = "MobileNetV2, Imagenette test images: true (rows) vs predicted (columns), a title longer than the picture is wide";
         var style = new ScottPlot.Plot().Axes.Title.Label;
-        Assert.True(TitleWrapping.Width(title, style) > 500);
-        var wrapped = TitleWrapping.Wrap(title, style, 500);
+        Assert.True(TextWrapping.Width(title, style) > 500);
+        var wrapped = TextWrapping.Title(title, style, 500);
         var lines = wrapped.Split('\n');
         Assert.True(lines.Length >= 2, wrapped);
-        Assert.All(lines, l => Assert.True(TitleWrapping.Width(l, style) <= 500, l));
+        Assert.All(lines, l => Assert.True(TextWrapping.Width(l, style) <= 500, l));
         Assert.Equal(title, string.Join(" ", lines));
-        Assert.Equal("short title", TitleWrapping.Wrap("short title", style, 500));
+        Assert.Equal("short title", TextWrapping.Title("short title", style, 500));
         // The confusion matrix draws it in lines: its picture is as wide as before, and the whole title is kept.
         using var predicted = torch.tensor(new long[] { 0, 1, 2 });
         var matrix = Heatmap.ConfusionMatrix(predicted, predicted, ["a", "b", "c"], title);
