@@ -4,7 +4,10 @@
 //
 // MNIST and Fashion-MNIST: the first 2,000 training and 500 test examples (IDX, gzip).
 // CIFAR-10: the first 400 records of each of the five training batches (2,000) and the first 500 test records.
-// Imagenette: the first 24 train and 8 val images (file names in ordinal order) of each of the ten classes.
+// Imagenette: the first 24 train and 8 val images (file names in ordinal order) of each of the ten classes, which are
+// all ImageNet validation photos (ILSVRC2012_val_*), and in train/ also the first 6 ImageNet training photos (n0…) of
+// each class, so that the quick profile of notebook 09 has photos of both kinds (they sort after the others, so
+// perClass selections of the first files are unchanged).
 // Then MANIFEST.md lists every file with its size and SHA-256. Running it twice gives the same bytes.
 using System.Buffers.Binary;
 using System.IO.Compression;
@@ -36,13 +39,15 @@ for (var i = 1; i <= 5; i++)
 CutBytes(Path.Combine(source, "cifar-10", "test_batch.bin"), Path.Combine(output, "cifar-10", "test_batch.bin"), 500 * cifarRecord);
 File.Copy(Path.Combine(source, "cifar-10", "batches.meta.txt"), Path.Combine(output, "cifar-10", "batches.meta.txt"), overwrite: true);
 
-foreach (var (split, perClass) in new[] { ("train", 24), ("val", 8) })
+foreach (var (split, perClass, imageNetTraining) in new[] { ("train", 24, 6), ("val", 8, 0) })
 {
     foreach (var classFolder in Directory.GetDirectories(Path.Combine(source, "imagenette-sample", split)).Order(StringComparer.Ordinal))
     {
         var target = Path.Combine(output, "imagenette-sample", split, Path.GetFileName(classFolder));
         Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(classFolder).Order(StringComparer.Ordinal).Take(perClass))
+        var files = Directory.GetFiles(classFolder).Order(StringComparer.Ordinal).ToList();
+        var trainingPhotos = files.Where(f => Path.GetFileName(f).StartsWith('n')).Take(imageNetTraining);
+        foreach (var file in files.Take(perClass).Concat(trainingPhotos))
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
     }
 }

@@ -42,13 +42,16 @@ public class ImagenetteTests
             using var direct = Imagenette.Load(temp.Path, train: true, size: 32, include: Imagenette.IsImageNetValidationImage);
             Assert.True(unseen.Images[..20].eq(direct.Images).all().item<bool>());
         }
-        // The repository's own sample is made of ImageNet validation images only.
+        // The repository's own sample holds both kinds: 6 ImageNet training photos per class (train/ only), the rest
+        // ImageNet validation photos, told apart by name alone.
         var (sampleSeen, sampleUnseen) = Imagenette.LoadForPretrained(Sample, size: 16);
         using (sampleSeen)
         using (sampleUnseen)
         {
-            Assert.Equal(0, sampleSeen.Count);
-            Assert.Equal(Directory.GetFiles(Sample, "*.JPEG", SearchOption.AllDirectories).Length, sampleUnseen.Count);
+            var files = Directory.GetFiles(Sample, "*.JPEG", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+            Assert.Equal(60, sampleSeen.Count);
+            Assert.Equal(files.Count(f => f!.StartsWith("ILSVRC2012_val_")), sampleUnseen.Count);
+            Assert.Equal(files.Count, sampleSeen.Count + sampleUnseen.Count);
         }
     }
 
