@@ -56,10 +56,10 @@ Verbs:
                                          write the executed copies under artifacts/notebooks/, then print a table:
                                          notebook, status, time, key results. quick (default) uses the samples in
                                          datasets/ offline; full uses the real settings and datasets; cpu
-                                         (notebooks 08, 09) is a reduced scale that a 2-core CPU finishes.
+                                         (notebook 08) is a reduced scale that a 2-core CPU finishes.
   record [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: all) in their recording profile
-                                         (metadata.deepvision.recording: full, or cpu for 08, 09) and, when a
+                                         (metadata.deepvision.recording: full, or cpu for 08) and, when a
                                          run passes, write its outputs into the notebook in notebooks/ (sources
                                          untouched) with the profile, machine, versions, time and code hash.
                                          The only command that writes notebooks/. Default timeout 3 hours.
