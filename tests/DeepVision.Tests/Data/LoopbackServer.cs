@@ -35,7 +35,8 @@ internal sealed class LoopbackServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone, not Stop then Close: on Unix each of them unregisters the listener, and the second one binds the
+        // just-released port again to look for it, which fails ("Address already in use") when another test took it.
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
     }
