@@ -3,7 +3,7 @@
 #
 #   ./build.sh build                                 restore and build everything the notebooks and tests use
 #   ./build.sh test                                  every test: unit tests, every notebook in dotnet-repl, Jupyter (CI)
-#   ./build.sh notebooks [--profile quick|full|cpu] [notebook...]
+#   ./build.sh notebooks [--profile quick|full|gpu] [notebook...]
 #                                                    execute notebooks in dotnet-repl into artifacts/notebooks/
 #   ./build.sh jupyter [--profile P] [notebook...]   execute notebooks through Jupyter (nbclient) and check them
 #   ./build.sh export [--profile P] [--run] [notebook...]
@@ -51,24 +51,25 @@ Verbs:
                                          cifar-10, imagenette2-160, imagenette2-320) into the user's cache
                                          (~/.cache/deepvision, or DEEPVISION_CACHE), each checked against its
                                          published MD5; interrupted or corrupt downloads leave nothing behind.
-  notebooks [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
+  notebooks [--profile quick|full|gpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: all of notebooks/*.ipynb) in dotnet-repl and
                                          write the executed copies under artifacts/notebooks/, then print a table:
                                          notebook, status, time, key results. quick (default) uses the samples in
-                                         datasets/ offline; full uses the real settings and datasets; cpu
-                                         (notebook 08) is a reduced scale that a 2-core CPU finishes.
-  record [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
+                                         datasets/ offline; full uses the real settings and datasets (a 2-core
+                                         CPU finishes each; 07-12 train for up to an hour, 10 two); gpu
+                                         (07-12) is the paper's scale, for a GPU, not run here.
+  record [--profile quick|full|gpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: all) in their recording profile
-                                         (metadata.deepvision.recording: full, or cpu for 08) and, when a
+                                         (metadata.deepvision.recording: full) and, when a
                                          run passes, write its outputs into the notebook in notebooks/ (sources
                                          untouched) with the profile, machine, versions, time and code hash.
                                          The only command that writes notebooks/. Default timeout 3 hours.
-  jupyter [--profile quick|full|cpu] [--timeout SECONDS] [notebook...]
+  jupyter [--profile quick|full|gpu] [--timeout SECONDS] [notebook...]
                                          Execute notebooks (default: 04) through Jupyter's nbclient and the .NET
                                          kernel for Jupyter, into artifacts/jupyter/, and check them as the
                                          notebooks verb does. Installs Debian's python3-nbclient when it is
                                          missing (as root).
-  export [--profile quick|full|cpu] [--run] [notebook...]
+  export [--profile quick|full|gpu] [--run] [notebook...]
                                          Export notebooks (default: all) as .NET 10 file-based apps, the route that
                                          needs no notebook kernel: artifacts/apps/<name>.cs, run with
                                          `dotnet run artifacts/apps/<name>.cs` (console, PNG pictures and
@@ -203,17 +204,23 @@ helpers_version() { sed -n 's:.*<DeepVisionVersion>\(.*\)</DeepVisionVersion>.*:
 
 # Every notebook pins the helpers version it was recorded with. After a version raise, a notebook not yet re-recorded
 # still pins the earlier version, and runs that version's helpers, built from the commit that last had them
-# (Directory.Packages.props lists each such version with its commit). An earlier version no notebook pins is not built.
+# (Directory.Packages.props lists each such version with its commit). A notebook's file-based app pins its version the
+# same way (`#:package DeepVision@…`, notebook 06's predict/predict.cs). An earlier version nothing pins is not built.
+helpers_pinned_by() {
+  { grep -lF "\"#r \\\"nuget: DeepVision, $1\\\"" "$REPO_ROOT"/notebooks/*.ipynb
+    grep -lF "#:package DeepVision@$1" "$REPO_ROOT"/notebooks/*/*.cs; } 2>/dev/null || true
+}
 pack_earlier_helpers() {
-  local version commit folder
+  local version commit folder pinned
   while read -r version commit; do
     [[ -n "$version" ]] || continue
-    grep -qF "\"#r \\\"nuget: DeepVision, $version\\\"" "$REPO_ROOT"/notebooks/*.ipynb || continue
+    pinned="$(helpers_pinned_by "$version")"
+    [[ -n "$pinned" ]] || continue
     git -C "$REPO_ROOT" cat-file -e "$commit^{commit}" 2>/dev/null \
       || die "notebooks pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
     folder="$REPO_ROOT/artifacts/earlier-helpers/$version"
     if [[ ! -f "$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg" || ! -f "$folder/.built-from-$commit" ]]; then
-      log "packing the helpers $version (still pinned by $(grep -lF "\"#r \\\"nuget: DeepVision, $version\\\"" "$REPO_ROOT"/notebooks/*.ipynb | xargs -n1 basename | tr '\n' ' ')) from commit $commit"
+      log "packing the helpers $version (still pinned by $(xargs -n1 basename <<<"$pinned" | tr '\n' ' ')) from commit $commit"
       rm -rf "$folder" && mkdir -p "$folder"
       git -C "$REPO_ROOT" archive "$commit" helpers Directory.Build.props Directory.Packages.props global.json nuget.config | tar -x -C "$folder"
       # A Release build packs (GeneratePackageOnBuild), into the repository's own package folder.
