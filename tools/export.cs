@@ -1,7 +1,7 @@
 // Exports the course's notebooks as .NET 10 file-based apps, and runs them: the route that needs no notebook kernel.
 //
-//   dotnet run tools/export.cs -- export [--profile quick|cpu|full] [--out DIR] [notebook.ipynb...]
-//   dotnet run tools/export.cs -- run [--profile quick|cpu|full] [--out DIR] [--timeout SECONDS] [notebook.ipynb...]
+//   dotnet run tools/export.cs -- export [--profile quick|full|gpu] [--out DIR] [notebook.ipynb...]
+//   dotnet run tools/export.cs -- run [--profile quick|full|gpu] [--out DIR] [--timeout SECONDS] [notebook.ipynb...]
 //
 // export: for each notebook (default notebooks/*.ipynb) the copy with the profile's values that the kernel route runs
 // (tools/notebooks.cs prepare: the same injected cell) becomes DIR/<name>.cs (default artifacts/apps): `#r "nuget: X,
@@ -41,7 +41,7 @@ catch (ExportException e)
 catch (UsageException e)
 {
     Console.Error.WriteLine($"export: {e.Message}");
-    Console.Error.WriteLine("usage: dotnet run tools/export.cs -- export|run [--profile quick|cpu|full] [--out DIR] [--timeout SECONDS] [notebook.ipynb...]");
+    Console.Error.WriteLine("usage: dotnet run tools/export.cs -- export|run [--profile quick|full|gpu] [--out DIR] [--timeout SECONDS] [notebook.ipynb...]");
     return 1;
 }
 

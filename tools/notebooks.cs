@@ -1,9 +1,9 @@
 // Executes the course's notebooks in the real .NET Interactive kernel (dotnet-repl) and checks what learners see.
 //
-//   dotnet run tools/notebooks.cs -- run [--engine dotnet-repl|jupyter] [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
+//   dotnet run tools/notebooks.cs -- run [--engine dotnet-repl|jupyter] [--profile quick|full|gpu] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
 //   dotnet run tools/notebooks.cs -- check executed.ipynb...
 //   dotnet run tools/notebooks.cs -- prepare --profile quick notebook.ipynb copy.ipynb
-//   dotnet run tools/notebooks.cs -- record [--profile quick|cpu|full] [--timeout SECONDS] [notebook.ipynb...]
+//   dotnet run tools/notebooks.cs -- record [--profile quick|full|gpu] [--timeout SECONDS] [notebook.ipynb...]
 //   dotnet run tools/notebooks.cs -- verify [notebook.ipynb...]
 //
 // run: for each notebook (default: notebooks/*.ipynb), a temporary copy gets the profile's values as a cell tagged

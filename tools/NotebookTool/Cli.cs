@@ -6,10 +6,10 @@ namespace DeepVision.NotebookTool;
 public static class Cli
 {
     private const string UsageText = """
-        usage: dotnet run tools/notebooks.cs -- run [--engine dotnet-repl|jupyter] [--profile quick|cpu|full] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
+        usage: dotnet run tools/notebooks.cs -- run [--engine dotnet-repl|jupyter] [--profile quick|full|gpu] [--timeout SECONDS] [--out DIR] [notebook.ipynb...]
                dotnet run tools/notebooks.cs -- check executed.ipynb...
-               dotnet run tools/notebooks.cs -- prepare --profile quick|cpu|full notebook.ipynb copy.ipynb
-               dotnet run tools/notebooks.cs -- record [--profile quick|cpu|full] [--timeout SECONDS] [notebook.ipynb...]
+               dotnet run tools/notebooks.cs -- prepare --profile quick|full|gpu notebook.ipynb copy.ipynb
+               dotnet run tools/notebooks.cs -- record [--profile quick|full|gpu] [--timeout SECONDS] [notebook.ipynb...]
                dotnet run tools/notebooks.cs -- verify [notebook.ipynb...]
         """;
 
