@@ -79,10 +79,9 @@ public sealed class Heatmap : IPicture
         // Room for rotated class names below the matrix.
         plot.Axes.Bottom.MinimumSize = columns > 5 ? 10 + 7 * ColumnLabels.Max(l => l.Length) : 0;
         var size = Math.Clamp(60 * columns + 160, 360, 900);
-        plot.Title(Title);
-        plot.Axes.Title.Label.Text = TextWrapping.Title(Title, plot.Axes.Title.Label, size - 40);
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
+        TextWrapping.FitTitle(plot, Title, size, size);
         return plot.GetImageBytes(size, size, ScottPlot.ImageFormat.Png);
     }
 

@@ -54,12 +54,23 @@ public sealed class ImageGrid : IPicture
         }
     }
 
-    /// <summary>The first <paramref name="count"/> images of a dataset, captioned with their class names.</summary>
+    /// <summary>
+    /// Up to <paramref name="count"/> images of a dataset, captioned with their class names, taken from the classes in
+    /// turn (the first image of every class, then the second of every class, …): a folder dataset lists one class
+    /// after another, and its first images would all be of one class.
+    /// </summary>
     public static ImageGrid FromDataset(ImageDataset data, int count = 16, int columns = 8)
     {
-        var n = (int)Math.Min(count, data.Count);
-        var labels = data.Labels[..n].data<long>().ToArray();
-        return new ImageGrid(data.Images[..n], labels.Select(l => data.ClassNames[(int)l]).ToList(), null, columns);
+        var labels = data.Labels.cpu().data<long>().ToArray();
+        var order = labels.Select((label, index) => (Label: label, Index: index))
+            .GroupBy(x => x.Label)
+            .SelectMany(g => g.Select((x, rank) => (x.Label, x.Index, Rank: rank)))
+            .OrderBy(x => x.Rank).ThenBy(x => x.Label)
+            .Take(Math.Max(0, count))
+            .Select(x => (long)x.Index).ToArray();
+        using var index = torch.tensor(order);
+        using var images = data.Images.index_select(0, index.to(data.Images.device));
+        return new ImageGrid(images, order.Select(i => data.ClassNames[(int)labels[i]]).ToList(), null, columns);
     }
 
     /// <summary>Images captioned "predicted (true)", wrong ones in red; <paramref name="scale"/> as in the constructor.</summary>
@@ -69,6 +80,26 @@ public sealed class ImageGrid : IPicture
         var a = actual.cpu().data<long>().ToArray();
         var captions = p.Zip(a, (pi, ai) => pi == ai ? classNames[(int)pi] : $"{classNames[(int)pi]} ({classNames[(int)ai]})").ToList();
         return new ImageGrid(images, captions, p.Zip(a, (pi, ai) => pi != ai).ToList(), columns, scale);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="perClass"/> misclassified images of every true class, class by class (each class's first
+    /// errors in the data's order), captioned "predicted (true)" in red: the errors of every class, where the first
+    /// errors of a folder dataset, which lists one class after another, would all be of its first class.
+    /// </summary>
+    public static ImageGrid Mistakes(Tensor images, Tensor predicted, Tensor actual, IReadOnlyList<string> classNames, int perClass = 2, int columns = 10)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var p = predicted.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+        var a = actual.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+        if (p.Length != a.Length || a.Length != images.shape[0])
+            throw new ArgumentException($"images ({images.shape[0]}), predicted ({p.Length}) and actual ({a.Length}) must describe the same images.", nameof(images));
+        var chosen = Enumerable.Range(0, classNames.Count)
+            .SelectMany(c => Enumerable.Range(0, a.Length).Where(i => a[i] == c && p[i] != c).Take(perClass))
+            .Select(i => (long)i).ToArray();
+        using var scope = torch.NewDisposeScope();
+        var index = torch.tensor(chosen);
+        return Predictions(images.index_select(0, index.to(images.device)), predicted.cpu().index_select(0, index), actual.cpu().index_select(0, index), classNames, columns);
     }
 
     /// <summary>The grid as one PNG.</summary>

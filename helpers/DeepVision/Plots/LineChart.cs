@@ -66,11 +66,12 @@ public sealed class LineChart : IPicture
         else if (Series.All(s => s.X.All(x => x == Math.Floor(x))))
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         if (LogY) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
-        plot.Title(Title);
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
-        // Outside the data area, so that the legend never hides the last points (where the results are).
-        if (Series.Count > 1) plot.ShowLegend(ScottPlot.Edge.Right);
+        // Outside the data area, so that the legend never hides the last points (where the results are), and below
+        // it rather than beside it, so that long names (a finder's suggested range) do not squeeze the curves.
+        if (Series.Count > 1) plot.ShowLegend(ScottPlot.Edge.Bottom);
+        TextWrapping.FitTitle(plot, Title, Width, Height);
         return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
     }
 

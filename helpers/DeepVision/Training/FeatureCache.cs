@@ -7,8 +7,9 @@ namespace DeepVision.Training;
 
 /// <summary>
 /// Features of a frozen backbone, computed once and kept in a folder as safetensors files, keyed on what they are made
-/// of: the images' pixels, the backbone's type and weights, and a description of the preprocessing. Other images,
-/// another backbone or other weights get features of their own, never stale ones of the same name or count; a file
+/// of: the images' pixels, the backbone's type and weights, a description of the preprocessing and the arithmetic
+/// (precision and memory layout: bfloat16 features differ from float32 ones). Other images, another backbone, other
+/// weights or another precision get features of their own, never stale ones of the same name or count; a file
 /// appears only once written whole.
 /// </summary>
 public sealed class FeatureCache(string folder)
@@ -29,7 +30,8 @@ public sealed class FeatureCache(string folder)
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(data);
         log ??= Console.Out;
-        var key = Key(backbone, data, preprocessing);
+        compute ??= ComputeOptions.Default;
+        var key = Key(backbone, data, preprocessing, compute);
         var path = Path.Combine(Folder, $"{key}.safetensors");
         if (File.Exists(path))
         {
@@ -39,7 +41,7 @@ public sealed class FeatureCache(string folder)
         }
         var watch = Stopwatch.StartNew();
         var parts = new List<Tensor>();
-        using (var run = (compute ?? ComputeOptions.Default).Evaluating(backbone))
+        using (var run = compute.Evaluating(backbone))
         using (torch.no_grad())
             foreach (var (x, _) in new BatchLoader(data, batchSize, device, transform: transform))
             {
@@ -50,13 +52,13 @@ public sealed class FeatureCache(string folder)
         parts.ForEach(p => p.Dispose());
         Directory.CreateDirectory(Folder);
         SafeTensors.Write(path, new Dictionary<string, Tensor> { ["features"] = features },
-            new Dictionary<string, string> { ["dataset"] = data.Name, ["backbone"] = backbone.GetType().Name, ["preprocessing"] = preprocessing });
+            new Dictionary<string, string> { ["dataset"] = data.Name, ["backbone"] = backbone.GetType().Name, ["preprocessing"] = preprocessing, ["compute"] = compute.ToString() });
         log.WriteLine($"{data.Name}: {features.ShapeText()} features in {watch.Elapsed.TotalSeconds:F0} s ({data.Count / watch.Elapsed.TotalSeconds:F0} images/s), cached as {Path.GetFileName(path)}");
         return features;
     }
 
-    /// <summary>SHA-256 of the pixels, the backbone's type and weights (names, shapes, bytes) and the preprocessing, in hex.</summary>
-    internal static string Key(nn.Module<Tensor, Tensor> backbone, ImageDataset data, string preprocessing)
+    /// <summary>SHA-256 of the pixels, the backbone's type and weights (names, shapes, bytes), the preprocessing and the arithmetic, in hex.</summary>
+    internal static string Key(nn.Module<Tensor, Tensor> backbone, ImageDataset data, string preprocessing, ComputeOptions compute)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string text) => hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
@@ -67,6 +69,7 @@ public sealed class FeatureCache(string folder)
             hash.AppendData(cpu.bytes);
         }
         Add(preprocessing ?? "");
+        Add($"{compute.Precision} {(compute.ChannelsLast ? "channels-last" : "plain layout")}");
         AddTensor(data.Images);
         Add(backbone.GetType().FullName ?? "");
         foreach (var (name, tensor) in backbone.state_dict())

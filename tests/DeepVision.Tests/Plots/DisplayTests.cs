@@ -84,6 +84,42 @@ public class DisplayTests
     }
 
     [Fact]
+    public void An_image_grid_of_a_dataset_takes_the_classes_in_turn()
+    {
+        // Imagenette's folders list one class after another: the sample's first eight test images are all tench.
+        using var data = Datasets.Imagenette(train: false, size: 64, root: RepoPaths.Samples("imagenette-sample"));
+        Assert.Single(data.Labels[..8].data<long>().ToArray().Distinct());
+        var grid = ImageGrid.FromDataset(data, count: 12, columns: 6);
+        Assert.Equal(data.ClassNames, grid.Captions!.Take(10));
+        Assert.Equal(data.ClassNames.Take(2), grid.Captions!.Skip(10));
+    }
+
+    [Fact]
+    public void Mistakes_shows_the_first_errors_of_every_class_captioned_predicted_true()
+    {
+        using var data = Datasets.Imagenette(train: false, size: 64, root: RepoPaths.Samples("imagenette-sample"));
+        var labels = data.Labels.data<long>().ToArray();
+        // Every image called the next class, except the first of each class (called right).
+        var first = labels.Select((l, i) => i == 0 || labels[i - 1] != l).ToArray();
+        using var predicted = torch.tensor(labels.Select((l, i) => first[i] ? l : (l + 1) % 10).ToArray());
+        var grid = ImageGrid.Mistakes(data.Images, predicted, data.Labels, data.ClassNames, perClass: 2);
+        // Two per class, in class order: the second and third image of each class, all wrong.
+        Assert.Equal(20, grid.Captions!.Count);
+        Assert.All(grid.Wrong!, Assert.True);
+        for (var c = 0; c < 10; c++)
+        {
+            var expected = $"{data.ClassNames[(c + 1) % 10]} ({data.ClassNames[c]})";
+            Assert.Equal(expected, grid.Captions[2 * c]);
+            Assert.Equal(expected, grid.Captions[2 * c + 1]);
+        }
+        using var png = DecodePng(grid.ToDisplayString("image/png"));
+        Assert.Equal(10 * (72 + 4) + 4, png.Width); // ten 64 px images a row, in cells as wide as a caption needs
+        // No errors: an empty grid, not an exception.
+        Assert.Empty(ImageGrid.Mistakes(data.Images, data.Labels, data.Labels, data.ClassNames).Captions!);
+        Assert.Contains("must describe the same images", Assert.Throws<ArgumentException>(() => ImageGrid.Mistakes(data.Images[..5], predicted, data.Labels, data.ClassNames)).Message);
+    }
+
+    [Fact]
     public void A_confusion_matrix_counts_true_against_predicted()
     {
         using var predicted = torch.tensor(new long[] { 0, 1, 1, 2, 2, 2 });
@@ -138,6 +174,37 @@ public class DisplayTests
         var matrix = Heatmap.ConfusionMatrix(predicted, predicted, ["a", "b", "c"], title);
         using var png = DecodePng(EmbeddedPng(matrix.ToHtml()));
         Assert.Equal(360, png.Width);
+    }
+
+    // True when a band of rows at the top of the picture (where the title is drawn) has ink in its outermost columns:
+    // a title that runs past the edge of the picture, cut off there.
+    private static bool TitleTouchesAnEdge(SKBitmap png, int bandHeight)
+    {
+        for (var y = 0; y < bandHeight; y++)
+            foreach (var x in new[] { 0, 1, png.Width - 2, png.Width - 1 })
+                if (png.GetPixel(x, y) is var p && p.Red + p.Green + p.Blue < 600) return true;
+        return false;
+    }
+
+    [Fact]
+    public void Chart_titles_stay_inside_the_picture_beside_a_legend_and_long_tick_labels()
+    {
+        // Centred over the data area, a long title ran past the left edge when a legend took room on the right.
+        var history = SampleHistory();
+        const string title = "ResNet-18 on Imagenette from scratch: training and validation accuracy per epoch";
+        using var chart = DecodePng(EmbeddedPng(LineChart.Accuracy(history, title).ToHtml()));
+        Assert.False(TitleTouchesAnEdge(chart, 40), "the line chart's title is cut off at an edge");
+        var rates = Enumerable.Range(0, 20).Select(i => Math.Pow(10, -6 + i * 0.3)).ToList();
+        var sweep = new LearningRateSweep(rates, rates.Select(r => 2.3 - Math.Log10(r / 1e-6) * 0.2 + (r > 0.1 ? 10 * r : 0)).ToList());
+        Assert.NotNull(sweep.Suggestion);
+        using var sweepChart = DecodePng(EmbeddedPng(LineChart.LearningRates(sweep, "Learning-rate finder on VGG16-BN with AdamW, batch 64, 200 steps").ToHtml()));
+        Assert.False(TitleTouchesAnEdge(sweepChart, 40), "the finder chart's title is cut off at an edge");
+        // A confusion matrix's long class names on the left move the centre of its data area to the right.
+        string[] names = ["tench", "English springer", "cassette player", "chain saw", "church", "French horn", "garbage truck", "gas pump", "golf ball", "parachute"];
+        using var labels = torch.arange(10);
+        var matrix = Heatmap.ConfusionMatrix(labels, labels, names, "MobileNetV2, test images: true (rows) vs predicted (columns)");
+        using var matrixPng = DecodePng(EmbeddedPng(matrix.ToHtml()));
+        Assert.False(TitleTouchesAnEdge(matrixPng, 40), "the confusion matrix's title is cut off at an edge");
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace DeepVision.Tests.Training;
 public class FeatureCacheTests
 {
     [Fact]
-    public void Features_are_reused_only_for_the_same_pixels_backbone_weights_and_preprocessing()
+    public void Features_are_reused_only_for_the_same_pixels_backbone_weights_preprocessing_and_precision()
     {
         using var temp = new TempFolder();
         using var cifar = Datasets.CIFAR10(train: false, root: RepoPaths.Samples());
@@ -35,7 +35,11 @@ public class FeatureCacheTests
         using (torch.no_grad()) foreach (var p in backbone.parameters()) p.add_(0.1);
         using var d = cache.Features(backbone, first, null, "none", torch.CPU, log: log);
         Assert.False(a.eq(d).all().item<bool>(), "changed weights were given the old weights' features");
-        Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
+        // The same weights in bfloat16: features of their own, not the float32 ones.
+        using var e = cache.Features(backbone, first, null, "none", torch.CPU, compute: new ComputeOptions(Precision.MixedBFloat16), log: log);
+        Assert.False(d.eq(e).all().item<bool>(), "bfloat16 was given the float32 features");
+        Assert.True((d - e).abs().max().item<float>() < 0.05, "bfloat16 features should be close to the float32 ones");
+        Assert.Equal(5, Directory.GetFiles(temp.Path).Length);
         Assert.Single(log.ToString().Split('\n'), l => l.Contains("from the cache")); // only the second call read the cache
     }
 }

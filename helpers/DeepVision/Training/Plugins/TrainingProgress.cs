@@ -52,8 +52,13 @@ internal sealed class TrainingProgress(Recorder recorder) : TrainingPlugin
     {
         var history = fit.History;
         var epochsRun = history.Epochs.Count - fit.FirstEpoch + 1;
-        var line = $"trained {epochsRun} epoch{(epochsRun == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}, " +
-                   $"{images / Math.Max(total.Elapsed.TotalSeconds, 1e-9):N0} img/s" +
+        var run = history.Epochs.Skip(fit.FirstEpoch - 1).ToList();
+        // The one throughput figure is the epoch lines' (training only, over the epochs' training time); the time is
+        // the whole run's, evaluation included, and says so.
+        var trainingRate = run.Count == 0 ? 0 : run.Count / run.Sum(e => 1 / Math.Max(e.ExamplesPerSecond, 1e-9));
+        var evaluated = run.Any(e => e.TestAccuracy is not null || e.TestLoss is not null);
+        var line = $"trained {epochsRun} epoch{(epochsRun == 1 ? "" : "s")} × {batchesPerEpoch} batches in {Clock(total.Elapsed)}" +
+                   (evaluated ? $" ({history.EvaluatedOn} included)" : "") + $", {trainingRate:N0} training img/s" +
                    (history.Last is { } last ? $"; last epoch: loss {last.TrainLoss:F4}" + (last.TestAccuracy is { } a ? $", {history.EvaluatedOn} acc {a * 100:F1}%" : "") : "") +
                    (history.Precision == Precision.MixedBFloat16 ? "; bfloat16 mixed precision" : "") +
                    (history.StoppedEarly ? $"; stopped early after {epochsRun} of {epochs} epochs" : "");
