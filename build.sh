@@ -217,7 +217,7 @@ pack_earlier_helpers() {
     pinned="$(helpers_pinned_by "$version")"
     [[ -n "$pinned" ]] || continue
     git -C "$REPO_ROOT" cat-file -e "$commit^{commit}" 2>/dev/null \
-      || die "notebooks pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
+      || die "$(xargs -n1 basename <<<"$pinned" | paste -sd, - | sed 's/,/, /g') pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
     folder="$REPO_ROOT/artifacts/earlier-helpers/$version"
     if [[ ! -f "$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg" || ! -f "$folder/.built-from-$commit" ]]; then
       log "packing the helpers $version (still pinned by $(xargs -n1 basename <<<"$pinned" | tr '\n' ' ')) from commit $commit"

@@ -46,7 +46,9 @@ foreach (var (split, perClass, imageNetTraining) in new[] { ("train", 24, 6), ("
         var target = Path.Combine(output, "imagenette-sample", split, Path.GetFileName(classFolder));
         Directory.CreateDirectory(target);
         var files = Directory.GetFiles(classFolder).Order(StringComparer.Ordinal).ToList();
-        var trainingPhotos = files.Where(f => Path.GetFileName(f).StartsWith('n')).Take(imageNetTraining);
+        // ImageNet's training photos: every file that is not one of its validation images (the helpers' rule,
+        // Imagenette.IsImageNetValidationImage), whatever its name starts with.
+        var trainingPhotos = files.Where(f => !Path.GetFileName(f).StartsWith("ILSVRC2012_val_", StringComparison.OrdinalIgnoreCase)).Take(imageNetTraining);
         foreach (var file in files.Take(perClass).Concat(trainingPhotos))
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
     }

@@ -52,6 +52,37 @@ public class CourseNotebookTests
         Assert.True(references > 0, "no #r \"nuget: …\" line was found in the notebooks");
     }
 
+    [Fact]
+    public void Every_package_line_of_the_file_based_apps_names_the_central_version()
+    {
+        // The apps (notebook 06's predict.cs, the tools, the test-data makers) pin their packages in #:package lines,
+        // which build.sh honours as it honours the notebooks' #r lines (an earlier helpers version pinned by an app is
+        // packed too): a version there must be the central one, or for the helpers a listed earlier one.
+        var props = XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props"));
+        var central = props.Descendants("PackageVersion")
+            .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.OrdinalIgnoreCase);
+        central["DeepVision"] = props.Descendants("DeepVisionVersion").Single().Value;
+        var earlier = props.Descendants("DeepVisionEarlierVersion").Select(e => (string)e.Attribute("Include")!).ToHashSet();
+        var apps = new[] { "notebooks", "tools", Path.Combine("tests", "data") }
+            .SelectMany(folder => Directory.GetFiles(Path.Combine(RepoPaths.Root, folder), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .ToList();
+        var lines = 0;
+        foreach (var app in apps)
+            foreach (Match m in Regex.Matches(File.ReadAllText(app), @"^#:package\s+([^@\s]+)(?:@(\S+))?\s*$", RegexOptions.Multiline))
+            {
+                lines++;
+                var where = $"{Path.GetRelativePath(RepoPaths.Root, app)}: #:package {m.Groups[1].Value}";
+                var package = m.Groups[1].Value;
+                Assert.True(central.TryGetValue(package, out var version), $"{where}: {package} is not in Directory.Packages.props");
+                if (!m.Groups[2].Success) continue;     // no version: central package management gives it
+                Assert.True(version == m.Groups[2].Value || package == "DeepVision" && earlier.Contains(m.Groups[2].Value),
+                    $"{where}@{m.Groups[2].Value}, but Directory.Packages.props pins {version}" +
+                    (package == "DeepVision" ? $" (or an earlier version listed there: {string.Join(", ", earlier)})" : ""));
+            }
+        Assert.True(lines >= 3, $"only {lines} #:package lines were found in {apps.Count} apps: the search is looking in the wrong place");
+    }
+
     [Theory]
     [MemberData(nameof(Notebooks))]
     public void Notebook_follows_the_course_conventions(string name)
