@@ -50,7 +50,10 @@ public sealed class LineChart : IPicture
     public bool LogX { get; init; }
 
     /// <summary>The static picture, as PNG bytes.</summary>
-    public byte[] ToPng()
+    public byte[] ToPng() => Build().GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
+
+    /// <summary>The ScottPlot figure the PNG is rendered from (tests read its layout).</summary>
+    internal ScottPlot.Plot Build()
     {
         var plot = new ScottPlot.Plot();
         foreach (var s in Series)
@@ -69,10 +72,11 @@ public sealed class LineChart : IPicture
         plot.XLabel(XLabel);
         plot.YLabel(YLabel);
         // Outside the data area, so that the legend never hides the last points (where the results are), and below
-        // it rather than beside it, so that long names (a finder's suggested range) do not squeeze the curves.
-        if (Series.Count > 1) plot.ShowLegend(ScottPlot.Edge.Bottom);
+        // it rather than beside it, so that long names (a finder's suggested range) do not squeeze the curves. A single
+        // line gets its legend too: ScottPlot would otherwise draw it inside, over the curve's end.
+        plot.ShowLegend(ScottPlot.Edge.Bottom);
         TextWrapping.FitTitle(plot, Title, Width, Height);
-        return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
+        return plot;
     }
 
     /// <summary>The HTML described on the type: a PNG, upgraded to Plotly where scripts run.</summary>

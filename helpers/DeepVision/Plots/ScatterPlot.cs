@@ -61,7 +61,12 @@ public sealed class ScatterPlot : IPicture
     }
 
     /// <summary>The picture as PNG.</summary>
-    public byte[] ToPng()
+    public byte[] ToPng() => Build().GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
+
+    private const int Width = 520, Height = 440;
+
+    /// <summary>The ScottPlot figure the PNG is rendered from (tests read its layout).</summary>
+    internal ScottPlot.Plot Build()
     {
         var plot = new ScottPlot.Plot();
         if (_regions is not null)
@@ -89,9 +94,12 @@ public sealed class ScatterPlot : IPicture
             line.LegendText = name;
         }
         plot.Axes.SetLimits(_bounds.XMin, _bounds.XMax, _bounds.YMin, _bounds.YMax);
-        plot.Title(Title);
-        if (_labels.Distinct().Count() > 1 || _lines.Count > 0) plot.ShowLegend(_lines.Count > 0 ? ScottPlot.Alignment.UpperLeft : ScottPlot.Alignment.UpperRight);
-        return plot.GetImageBytes(520, 440, ScottPlot.ImageFormat.Png);
+        // Below the data area, never on it: clusters fill the corners (XOR's four), where a legend inside would hide
+        // points. With one class and no line there is nothing to tell apart, and no legend.
+        if (_labels.Distinct().Count() > 1 || _lines.Count > 0) plot.ShowLegend(ScottPlot.Edge.Bottom);
+        else plot.HideLegend();
+        TextWrapping.FitTitle(plot, Title, Width, Height);
+        return plot;
     }
 
     /// <summary>The picture as an HTML image.</summary>

@@ -207,6 +207,48 @@ public class DisplayTests
         Assert.False(TitleTouchesAnEdge(matrixPng, 40), "the confusion matrix's title is cut off at an edge");
     }
 
+    // Whether the picture shows ink of the plotted colour within a pixel or two of (x, y): the point or line is not
+    // hidden under something drawn over it (a legend's white box).
+    private static bool InkNear(SKBitmap png, float x, float y, Func<SKColor, bool> isInk)
+    {
+        for (var dy = -2; dy <= 2; dy++)
+            for (var dx = -2; dx <= 2; dx++)
+            {
+                var (px, py) = ((int)Math.Round(x) + dx, (int)Math.Round(y) + dy);
+                if (px >= 0 && py >= 0 && px < png.Width && py < png.Height && isInk(png.GetPixel(px, py))) return true;
+            }
+        return false;
+    }
+
+    private static bool Bluish(SKColor c) => c.Blue > 120 && c.Blue > c.Red + 40;
+
+    [Fact]
+    public void Legends_never_cover_the_data()
+    {
+        // A loss curve that ends low, as losses do: ScottPlot put a single line's legend inside, over that end.
+        var xs = Enumerable.Range(1, 100).Select(i => (double)i).ToList();
+        var chart = new LineChart("Training loss", "epoch", "loss", [new Series("train", xs, xs.Select(x => x == 1 ? 1.0 : 0.1).ToList())]);
+        var plot = chart.Build();
+        using (var png = SKBitmap.Decode(plot.GetImageBytes(chart.Width, chart.Height, ScottPlot.ImageFormat.Png)))
+            for (var x = 10.0; x <= 100; x += 2)
+            {
+                var pixel = plot.GetPixel(new ScottPlot.Coordinates(x, 0.1));
+                Assert.True(InkNear(png, pixel.X, pixel.Y, Bluish), $"the line at x = {x} is hidden (pixel {pixel.X:F0}, {pixel.Y:F0})");
+            }
+        // XOR's four clusters fill the corners, where ScottPlot put a scatter plot's legend.
+        using var points = torch.tensor(new float[] { -1, -1, 1, 1, -1, 1, 1, -1, -0.9f, -1, 0.9f, 1, -0.9f, 1, 0.9f, -1 }, [8, 2]);
+        using var labels = torch.tensor(new long[] { 0, 0, 1, 1, 0, 0, 1, 1 });
+        var scatter = new ScatterPlot(points, labels, "XOR");
+        var scatterPlot = scatter.Build();
+        using var scatterPng = SKBitmap.Decode(scatterPlot.GetImageBytes(520, 440, ScottPlot.ImageFormat.Png));
+        foreach (var (x, y) in new[] { (-1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (1.0, -1.0) })
+        {
+            var pixel = scatterPlot.GetPixel(new ScottPlot.Coordinates(x, y));
+            Assert.True(InkNear(scatterPng, pixel.X, pixel.Y, c => c.Red + c.Green + c.Blue < 600 && (Math.Abs(c.Red - c.Blue) > 60 || Math.Abs(c.Red - c.Green) > 60)),
+                $"the point ({x}, {y}) is hidden");
+        }
+    }
+
     [Fact]
     public void Decision_regions_follow_the_classifier()
     {
