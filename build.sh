@@ -211,16 +211,16 @@ helpers_pinned_by() {
     grep -lF "#:package DeepVision@$1" "$REPO_ROOT"/notebooks/*/*.cs; } 2>/dev/null || true
 }
 pack_earlier_helpers() {
-  local version commit folder pinned
+  local version commit folder pinned   # pinned: the names of the notebooks and apps that pin $version
   while read -r version commit; do
     [[ -n "$version" ]] || continue
-    pinned="$(helpers_pinned_by "$version")"
+    pinned="$(helpers_pinned_by "$version" | xargs -rn1 basename | paste -sd' ' -)"
     [[ -n "$pinned" ]] || continue
     git -C "$REPO_ROOT" cat-file -e "$commit^{commit}" 2>/dev/null \
-      || die "$(xargs -n1 basename <<<"$pinned" | paste -sd, - | sed 's/,/, /g') pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
+      || die "$pinned pin the helpers $version, built from commit $commit, which this clone lacks (a shallow clone or a download without history): clone the whole repository, or run git fetch --unshallow"
     folder="$REPO_ROOT/artifacts/earlier-helpers/$version"
     if [[ ! -f "$REPO_ROOT/artifacts/packages/DeepVision.$version.nupkg" || ! -f "$folder/.built-from-$commit" ]]; then
-      log "packing the helpers $version (still pinned by $(xargs -n1 basename <<<"$pinned" | tr '\n' ' ')) from commit $commit"
+      log "packing the helpers $version (still pinned by $pinned) from commit $commit"
       rm -rf "$folder" && mkdir -p "$folder"
       git -C "$REPO_ROOT" archive "$commit" helpers Directory.Build.props Directory.Packages.props global.json nuget.config | tar -x -C "$folder"
       # A Release build packs (GeneratePackageOnBuild), into the repository's own package folder.
