@@ -155,6 +155,15 @@ verb_doctor() {
   local warning
   warning="$(system_libtorch_warning)"
   echo "system libtorch:     ${warning:-none on the library path (good: TorchSharp uses its own)}"
+  # Linux lists the caches that the CPU describes (CPUID); a virtual machine that leaves them blank makes libtorch's
+  # oneDNN divide by zero in some convolutions (README, Troubleshooting).
+  if [[ -d /sys/devices/system/cpu/cpu0 ]]; then
+    if [[ -d /sys/devices/system/cpu/cpu0/cache/index0 ]]; then
+      echo "CPU caches:          described"
+    else
+      echo "CPU caches:          not described by this CPU (a virtual machine's CPUID): libtorch may end with SIGFPE (exit 136) in some convolutions' backward pass (README, Troubleshooting)"
+    fi
+  fi
   if [[ "${1:-}" == "--provision" ]]; then
     use_dotnet
     echo "dotnet in use:       $(command -v dotnet) ($(dotnet --version))"

@@ -39,14 +39,19 @@ public static class ParameterInjection
         return new Prepared(notebook, (JsonObject)values.DeepClone());
     }
 
-    /// <summary>A profile value as a C# literal: strings, numbers, booleans and null; <paramref name="what"/> names it in the error.</summary>
+    /// <summary>
+    /// A profile value as C#: strings, numbers, booleans and null become literals; <c>{"csharp": "Precision.Float32"}</c>
+    /// is injected as written, for the values no literal can write (an enum member). <paramref name="what"/> names the
+    /// value in the error.
+    /// </summary>
     public static string CSharpLiteral(JsonNode? value, string what) => value switch
     {
         null => "null",
         JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
         JsonValue v when v.TryGetValue<string>(out var s) => StringLiteral(s),
         JsonValue v when v.GetValueKind() == JsonValueKind.Number => NumberLiteral(v.ToJsonString()),
-        _ => throw new NotebookException($"{what}: only strings, numbers, booleans and null can be injected, not {value.ToJsonString()}"),
+        JsonObject o when o.Count == 1 && o["csharp"] is JsonValue e && e.TryGetValue<string>(out var code) && !string.IsNullOrWhiteSpace(code) && !code.Contains('\n') && !code.Contains(';') => code.Trim(),
+        _ => throw new NotebookException($"{what}: only strings, numbers, booleans, null and {{\"csharp\": \"an expression\"}} (one line, no ';') can be injected, not {value.ToJsonString()}"),
     };
 
     /// <summary>An integer stays an integer literal (it fits int and double variables); any other number becomes a double.</summary>

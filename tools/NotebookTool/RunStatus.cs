@@ -9,9 +9,9 @@ public sealed record RunStatus(Outcome Outcome, string Text)
 
     public static RunStatus Of(IExecutionEngine engine, ProcessRun process, int problems, TimeSpan timeout, bool executed) =>
         process.TimedOut ? new(Outcome.TimedOut, $"timed out after {timeout.TotalSeconds:F0} s")
-        : !executed ? new(Outcome.EngineFailed, $"{engine.Name} failed (exit {process.ExitCode})")
+        : !executed ? new(Outcome.EngineFailed, $"{engine.Name} failed ({ProcessExit.Describe(process.ExitCode)})")
         : problems > 0 ? new(Outcome.Problems, $"failed: {problems} problem{(problems == 1 ? "" : "s")}")
-        : process.ExitCode != 0 ? new(Outcome.EngineError, $"failed ({engine.Name} exit {process.ExitCode})")
+        : process.ExitCode != 0 ? new(Outcome.EngineError, $"failed ({engine.Name} {ProcessExit.Describe(process.ExitCode)})")
         : new(Outcome.Passed, "passed");
 
     public static RunStatus Refused(string message) => new(Outcome.Refused, "failed: " + message);

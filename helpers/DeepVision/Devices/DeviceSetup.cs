@@ -9,12 +9,16 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// Whether the device computes in bfloat16 natively, so that mixed precision
     /// (<c>TrainingOptions.Precision = Precision.MixedBFloat16</c>) trains about twice as fast: a CPU with AVX-512 BF16
     /// or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and later) or ARM's BF16 extension, or a CUDA GPU.
-    /// Elsewhere bfloat16 is emulated and slower than float32.
+    /// Elsewhere bfloat16 is emulated and slower than float32. False also where the CPU has the instructions but its
+    /// bfloat16 convolutions compute wrong results (<see cref="BFloat16Fault"/>).
     /// </summary>
-    public bool FastBFloat16 => Device.type == DeviceType.CUDA || BFloat16Instructions is not null;
+    public bool FastBFloat16 => Device.type == DeviceType.CUDA || (BFloat16Instructions is not null && BFloat16Fault is null);
 
     /// <summary>The CPU instructions behind <see cref="FastBFloat16"/> ("avx512_bf16", "amx_bf16", "bf16"), or null.</summary>
     public string? BFloat16Instructions { get; init; }
+
+    /// <summary>What is wrong with this CPU's bfloat16 convolutions (<see cref="BFloat16Convolutions.Fault"/>), or null.</summary>
+    public string? BFloat16Fault { get; init; }
 
     /// <summary>Whether freed CPU tensor memory is kept for reuse (<see cref="CpuAllocator.ReuseFreedMemory"/>: Linux with glibc).</summary>
     public bool ReusesFreedMemory { get; init; }
@@ -24,7 +28,9 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
         $"device: {Device.type}{(Device.type == DeviceType.CUDA ? $" ({CudaDeviceCount} CUDA device{(CudaDeviceCount == 1 ? "" : "s")})" : "")}, " +
         $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {Threads} CPU threads, seed {Seed}, " +
         (ReusesFreedMemory ? "freed tensor memory reused, " : "") +
-        (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})" : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
+        (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})"
+            : BFloat16Fault is { } fault ? $"bfloat16 not used: {fault}: train in float32"
+            : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
         (Warning is null ? "" : $"\nwarning: {Warning}");
 }
 
@@ -58,8 +64,15 @@ public static class DeviceSetup
             _ => throw new ArgumentException($"prefer must be \"cpu\", \"cuda\" or \"mps\", not \"{prefer}\".", nameof(prefer)),
         };
         string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
+        var bfloat16Instructions = CpuBFloat16Instructions();
         var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
-            cudaCount, torch.get_num_threads(), seed, warning) { BFloat16Instructions = CpuBFloat16Instructions(), ReusesFreedMemory = reusesFreedMemory };
+            cudaCount, torch.get_num_threads(), seed, warning)
+        {
+            BFloat16Instructions = bfloat16Instructions,
+            // Only where bfloat16 would be chosen: a CPU with the instructions (the check computes on the CPU).
+            BFloat16Fault = device.type == DeviceType.CPU && bfloat16Instructions is not null ? BFloat16Convolutions.Fault : null,
+            ReusesFreedMemory = reusesFreedMemory,
+        };
         if (!quiet) Console.WriteLine(info);
         return info;
     }

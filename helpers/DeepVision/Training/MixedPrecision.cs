@@ -27,6 +27,21 @@ internal sealed class MixedPrecision : IDisposable
         public List<(Module Module, string Name)> Registrations { get; } = [];
     }
 
+    private static int warned;
+
+    // Asked for explicitly where DeviceSetup would not choose it: said once per process, not refused (the caller may be
+    // measuring exactly this).
+    private static void WarnIfTheCpuComputesItWrong(Module model)
+    {
+        if (Warning(model) is { } warning && Interlocked.Exchange(ref warned, 1) == 0) Console.Error.WriteLine(warning);
+    }
+
+    /// <summary>The warning for a model on a CPU whose bfloat16 convolutions are wrong; null elsewhere.</summary>
+    internal static string? Warning(Module model) =>
+        model.parameters().FirstOrDefault() is { } first && first.device_type == DeviceType.CPU && Devices.BFloat16Convolutions.Fault is { } fault
+            ? $"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right."
+            : null;
+
     private readonly List<Pair> pairs = [];
     private readonly List<Action> removeHooks = [];
 
@@ -34,6 +49,7 @@ internal sealed class MixedPrecision : IDisposable
     /// float32 gradient buffer per trainable parameter for <see cref="MastersIn"/>.</summary>
     public MixedPrecision(Module model, bool forTraining = true)
     {
+        WarnIfTheCpuComputesItWrong(model);
         var modules = model.modules().Prepend(model).ToList();
         var byHandle = new Dictionary<IntPtr, Pair>();
         foreach (var module in modules)

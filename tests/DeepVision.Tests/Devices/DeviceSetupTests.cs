@@ -32,10 +32,11 @@ public class DeviceSetupTests
         File.WriteAllText(cpuinfo, "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n");
         Assert.Equal("bf16", DeviceSetup.CpuBFloat16Instructions(cpuinfo));
         Assert.Null(DeviceSetup.CpuBFloat16Instructions(Path.Combine(folder.Path, "missing")));
-        // This machine: what Setup prints agrees with its own flags.
+        // This machine: what Setup prints agrees with its own flags and with the check of its bfloat16 convolutions.
         var info = DeviceSetup.Setup(quiet: true);
-        Assert.Equal(info.BFloat16Instructions is not null, info.FastBFloat16);
-        Assert.Contains(info.FastBFloat16 ? "bfloat16 fast" : "bfloat16 emulated", info.ToString());
+        Assert.Equal(info.BFloat16Instructions is null ? null : BFloat16Convolutions.Fault, info.BFloat16Fault);
+        Assert.Equal(info.BFloat16Instructions is not null && info.BFloat16Fault is null, info.FastBFloat16);
+        Assert.Contains(info.FastBFloat16 ? "bfloat16 fast" : info.BFloat16Fault is null ? "bfloat16 emulated" : $"bfloat16 not used: {info.BFloat16Fault}: train in float32", info.ToString());
     }
 
     [Fact]

@@ -91,10 +91,14 @@ public class NotebookToolPartsTests
     }
 
     [Fact]
-    public void Only_scalars_can_be_injected()
+    public void Only_scalars_and_one_line_expressions_can_be_injected()
     {
-        var error = Assert.Throws<NotebookException>(() => ParameterInjection.CSharpLiteral(new JsonArray(1, 2), "profile 'quick', sizes"));
-        Assert.Equal("profile 'quick', sizes: only strings, numbers, booleans and null can be injected, not [1,2]", error.Message);
+        Assert.Equal("Precision.Float32", ParameterInjection.CSharpLiteral(JsonNode.Parse("{\"csharp\": \" Precision.Float32 \"}"), "value"));
+        foreach (var json in new[] { "[1, 2]", "{\"csharp\": \"a; b\"}", "{\"csharp\": \"a\\nb\"}", "{\"csharp\": \" \"}", "{\"csharp\": 1}", "{\"csharp\": \"a\", \"x\": 1}" })
+        {
+            var error = Assert.Throws<NotebookException>(() => ParameterInjection.CSharpLiteral(JsonNode.Parse(json), "profile 'quick', sizes"));
+            Assert.StartsWith("profile 'quick', sizes: only strings, numbers, booleans, null and {\"csharp\": \"an expression\"} (one line, no ';') can be injected, not ", error.Message);
+        }
     }
 
     [Fact]
@@ -253,6 +257,19 @@ public class NotebookToolPartsTests
     }
 
     [Fact]
+    public void An_arithmetic_fault_names_the_signal_and_where_the_cpu_hides_its_caches_the_likely_cause()
+    {
+        var text = ProcessExit.Describe(136);
+        Assert.StartsWith("exit 136: SIGFPE, an arithmetic fault in native code", text);
+        Assert.Equal(CpuCacheTopology.Hidden, text.Contains("hides its cache sizes"));
+        Assert.Equal("exit 137: SIGKILL, killed from outside, often for running out of memory", ProcessExit.Describe(137));
+        // Linux reads the same CPUID leaf: where it lists no cache of the first CPU, the leaf was blank.
+        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.X86Base.IsSupported && File.Exists("/proc/cpuinfo")
+            && File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("vendor_id", StringComparison.Ordinal) && (l.EndsWith("AuthenticAMD") || l.EndsWith("GenuineIntel"))))
+            Assert.Equal(!Directory.Exists("/sys/devices/system/cpu/cpu0/cache/index0"), CpuCacheTopology.Hidden);
+    }
+
+    [Fact]
     public void A_status_says_how_a_run_ended()
     {
         var engine = new Named("dotnet-repl");
@@ -262,7 +279,8 @@ public class NotebookToolPartsTests
         Assert.Equal(new RunStatus(Outcome.Problems, "failed: 1 problem"), Of(2, false, 1, true));
         Assert.Equal(new RunStatus(Outcome.Problems, "failed: 3 problems"), Of(2, false, 3, true));
         Assert.Equal(new RunStatus(Outcome.EngineError, "failed (dotnet-repl exit 2)"), Of(2, false, 0, true));
-        Assert.Equal(new RunStatus(Outcome.EngineFailed, "dotnet-repl failed (exit 134)"), Of(134, false, 0, false));
+        Assert.Equal(new RunStatus(Outcome.EngineFailed, "dotnet-repl failed (exit 134: SIGABRT, native code aborted)"), Of(134, false, 0, false));
+        Assert.Equal(new RunStatus(Outcome.EngineFailed, "dotnet-repl failed (exit 3)"), Of(3, false, 0, false));
         Assert.Equal(new RunStatus(Outcome.TimedOut, "timed out after 20 s"), Of(-1, true, 0, false));
         Assert.Equal(new RunStatus(Outcome.TimedOut, "timed out after 20 s"), Of(-1, true, 2, true));
         Assert.True(Of(0, false, 0, true).Passed);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using DeepVision.NotebookTool;
 using NJsonSchema;
 
 namespace DeepVision.Tests.Notebooks;
@@ -268,6 +269,20 @@ public class NotebookToolTests
         Assert.Contains(executed.Cells[4].Outputs, o => (string?)o!["output_type"] == "error");
         Assert.All(executed.Cells.Skip(5), c => Assert.Empty(c.Outputs));
         Assert.All(executed.Cells.Skip(5), c => Assert.Null(c.Json["execution_count"]));
+    }
+
+    [Fact]
+    public void A_kernel_ended_by_an_arithmetic_fault_is_named_with_its_signal()
+    {
+        // What libtorch's oneDNN does on a CPU that hides its caches (CpuCacheTopology), on every machine: an integer
+        // division by zero in native code (libc's div), which no managed handler can catch, ends the kernel's process.
+        using var folder = new TempFolder();
+        var source = WriteMinimal(folder, "dv-tool-sigfpe.ipynb", "# Arithmetic fault",
+            "[System.Runtime.InteropServices.DllImport(\"libc\")] static extern long div(int numerator, int denominator);\nConsole.WriteLine(div(1, 0));");
+        var (code, log) = Tool("run", "--out", Path.Combine(folder.Path, "out"), source);
+        Assert.True(code == 2, log);
+        Assert.Contains("dotnet-repl failed (exit 136: SIGFPE, an arithmetic fault in native code", log);
+        Assert.Equal(CpuCacheTopology.Hidden, log.Contains("hides its cache sizes"));
     }
 
     [Fact]

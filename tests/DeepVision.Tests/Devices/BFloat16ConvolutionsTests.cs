@@ -1,0 +1,57 @@
+using DeepVision.Data;
+using DeepVision.Devices;
+using Xunit.Abstractions;
+using static TorchSharp.torch.nn;
+
+namespace DeepVision.Tests.Devices;
+
+/// <summary>Runs alone: one test compares libtorch's global random generator before and after the check.</summary>
+[Collection(RunsAloneCollection.Name)]
+public class BFloat16ConvolutionsTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void The_check_agrees_with_lenets_own_convolutions_on_real_digits()
+    {
+        // LeNet's two convolutions (notebook 05) on 64 real digits, in float32 and in bfloat16, measured here with
+        // modules, independently of the check's fixed patterns: its first layer's output and the gradient that reaches
+        // its 6-channel input. bfloat16 keeps 8 significant bits, so right kernels stay under 1% of the largest value.
+        using var digits = Datasets.MNIST(train: false, root: Path.Combine(RepoPaths.Root, "datasets")).Take(64);
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var first = Conv2d(1, 6, 5, padding: 2);
+        var second = Conv2d(6, 16, 5);
+        var images = digits.Images.to_type(ScalarType.Float32).div(255f);
+        (Tensor Output, Tensor InputGradient) Run(ScalarType type)
+        {
+            foreach (var module in new Module[] { first, second }) module.to(type);
+            var hidden = functional.relu(first.call(images.to(type))).detach().requires_grad_(true);
+            second.call(hidden).sum().backward();
+            foreach (var module in new Module[] { first, second }) module.to(ScalarType.Float32);
+            return (functional.relu(hidden).detach().to(ScalarType.Float32), hidden.grad!.to(ScalarType.Float32));
+        }
+        var exact = Run(ScalarType.Float32);
+        var reduced = Run(ScalarType.BFloat16);
+        static double Relative(Tensor a, Tensor b) => (a - b).abs().max().item<float>() / a.abs().max().item<float>();
+        var outputError = Relative(exact.Output, reduced.Output);
+        var gradientError = Relative(exact.InputGradient, reduced.InputGradient);
+        var fault = BFloat16Convolutions.Fault;
+        output.WriteLine($"LeNet in bfloat16 against float32: first layer's output off by {outputError:P2}, the 6-channel input's gradient by {gradientError:P2}; the check says: {fault ?? "right"}");
+
+        Assert.Equal(Math.Max(outputError, gradientError) > 0.05, fault is not null);
+        if (fault is not null) Assert.StartsWith("bfloat16 convolutions compute wrong results on this CPU", fault);
+        // Wherever the kernels are right, they are right to bfloat16's precision, not just under the check's bound.
+        if (fault is null) Assert.True(Math.Max(outputError, gradientError) < 0.01, $"{outputError:P2}, {gradientError:P2}");
+    }
+
+    [Fact]
+    public void Checking_does_not_move_the_random_generator_and_gives_the_same_answer()
+    {
+        torch.manual_seed(7);
+        using var before = torch.rand(5);
+        torch.manual_seed(7);
+        var first = BFloat16Convolutions.Probe();
+        using var after = torch.rand(5);
+        Assert.True(before.eq(after).all().item<bool>(), "the check drew from libtorch's random generator");
+        Assert.Equal(first, BFloat16Convolutions.Probe());
+    }
+}
