@@ -155,9 +155,10 @@ verb_doctor() {
   local warning
   warning="$(system_libtorch_warning)"
   echo "system libtorch:     ${warning:-none on the library path (good: TorchSharp uses its own)}"
-  # Linux lists the caches that the CPU describes (CPUID); a virtual machine that leaves them blank makes libtorch's
-  # oneDNN divide by zero in some convolutions (README, Troubleshooting).
-  if [[ -d /sys/devices/system/cpu/cpu0 ]]; then
+  # Linux lists the caches that an x86 CPU describes in CPUID (an AMD one through its topology extensions); a virtual
+  # machine that leaves them blank makes libtorch's oneDNN divide by zero in some convolutions (README, Troubleshooting).
+  if [[ "$(uname -m)" == x86_64 && -d /sys/devices/system/cpu/cpu0 ]] \
+     && { grep -q GenuineIntel /proc/cpuinfo || { grep -q AuthenticAMD /proc/cpuinfo && grep -q ' topoext' /proc/cpuinfo; }; }; then
     if [[ -d /sys/devices/system/cpu/cpu0/cache/index0 ]]; then
       echo "CPU caches:          described"
     else

@@ -1,11 +1,14 @@
+using System.Runtime.InteropServices;
+
 namespace DeepVision.Devices;
 
 /// <summary>
 /// Whether this CPU's bfloat16 convolutions compute what float32 ones compute, within bfloat16's precision. On some
-/// machines libtorch 2.10's oneDNN kernels get bfloat16 convolutions wrong where a channel count is not a multiple of 16
-/// (found on a 2-core AMD EPYC virtual machine, CPU family 26: a 3-to-4-channel convolution off by about half of its
-/// largest output, and the input gradient of a 6-channel one by a third), so mixed precision would silently train
-/// another network than the one written. <see cref="DeviceSetup.Setup"/> asks once per process; a few milliseconds.
+/// machines libtorch 2.10's oneDNN kernels get 3×3 and 5×5 bfloat16 convolutions wrong where the output channels (for
+/// the output) or the input channels (for the input's gradient) are not a multiple of 16: on a 2-core AMD EPYC virtual
+/// machine, CPU family 26, a 3-to-4-channel convolution was off by about half of its largest output and the input
+/// gradient of a 6-channel one by about 30%, so mixed precision would silently train another network than the one
+/// written. <see cref="DeviceSetup.Setup"/> asks once per process; a few milliseconds.
 /// </summary>
 public static class BFloat16Convolutions
 {
@@ -25,7 +28,21 @@ public static class BFloat16Convolutions
     /// </summary>
     internal static string? Probe()
     {
-        using var scope = torch.NewDisposeScope();
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            using var gradients = torch.enable_grad();   // the check computes a gradient, also when asked inside no_grad
+            return Compare();
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
+        {
+            // Unknown is not right: no bfloat16 where the check itself cannot run.
+            return $"the check of this CPU's bfloat16 convolutions failed ({e.GetType().Name}: {e.Message})";
+        }
+    }
+
+    private static string? Compare()
+    {
         var forward = LargestRelativeError(Pattern([8, 3, 16, 16], 0.37), Pattern([4, 3, 3, 3], 1.91), inputGradient: false);
         if (forward > Tolerance)
             return $"bfloat16 convolutions compute wrong results on this CPU (libtorch's oneDNN kernels: a 3-to-4-channel convolution is off by {forward:P0} of its largest output)";
@@ -35,16 +52,17 @@ public static class BFloat16Convolutions
         return null;
     }
 
-    // Values in [-1, 1] that vary from element to element without a random generator.
-    private static Tensor Pattern(long[] shape, double step) =>
+    /// <summary>Values in [-1, 1] that vary from element to element, made without a random generator.</summary>
+    internal static Tensor Pattern(long[] shape, double step) =>
         torch.sin(torch.arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float32) * step).reshape(shape);
 
-    // max |float32 - bfloat16| / max |float32| of the convolution's output, or of its input's gradient.
-    private static double LargestRelativeError(Tensor input, Tensor weight, bool inputGradient)
+    /// <summary>max |float32 - bfloat16| / max |float32| of a 3×3 convolution's output, or of its input's gradient.</summary>
+    internal static double LargestRelativeError(Tensor input, Tensor weight, bool inputGradient)
     {
         Tensor Compute(ScalarType type)
         {
-            var x = input.to(type).requires_grad_(inputGradient);
+            // A leaf of its own: to() hands back the input itself when the type already matches.
+            var x = input.to(type).detach().requires_grad_(inputGradient);
             var y = nn.functional.conv2d(x, weight.to(type), padding: [1, 1]);
             if (!inputGradient) return y.detach().to(ScalarType.Float32);
             // A fixed weighting of the outputs, so that every output position sends back a different gradient.

@@ -33,14 +33,13 @@ internal sealed class MixedPrecision : IDisposable
     // measuring exactly this).
     private static void WarnIfTheCpuComputesItWrong(Module model)
     {
-        if (Warning(model) is { } warning && Interlocked.Exchange(ref warned, 1) == 0) Console.Error.WriteLine(warning);
+        if (Volatile.Read(ref warned) == 1 || model.parameters().FirstOrDefault() is not { } first || first.device_type != DeviceType.CPU) return;
+        if (Warning(Devices.BFloat16Convolutions.Fault) is { } warning && Interlocked.Exchange(ref warned, 1) == 0) Console.Error.WriteLine(warning);
     }
 
-    /// <summary>The warning for a model on a CPU whose bfloat16 convolutions are wrong; null elsewhere.</summary>
-    internal static string? Warning(Module model) =>
-        model.parameters().FirstOrDefault() is { } first && first.device_type == DeviceType.CPU && Devices.BFloat16Convolutions.Fault is { } fault
-            ? $"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right."
-            : null;
+    /// <summary>The warning for a CPU whose bfloat16 convolutions are wrong (<paramref name="fault"/>); null for a right one.</summary>
+    internal static string? Warning(string? fault) =>
+        fault is null ? null : $"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right.";
 
     private readonly List<Pair> pairs = [];
     private readonly List<Action> removeHooks = [];

@@ -15,11 +15,12 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         // LeNet's two convolutions (notebook 05) on 64 real digits, in float32 and in bfloat16, measured here with
         // modules, independently of the check's fixed patterns: its first layer's output and the gradient that reaches
         // its 6-channel input. bfloat16 keeps 8 significant bits, so right kernels stay under 1% of the largest value.
-        using var digits = Datasets.MNIST(train: false, root: Path.Combine(RepoPaths.Root, "datasets")).Take(64);
+        using var mnist = Datasets.MNIST(train: false, root: Path.Combine(RepoPaths.Root, "datasets"));
+        using var digits = mnist.Take(64);
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(0);
-        var first = Conv2d(1, 6, 5, padding: 2);
-        var second = Conv2d(6, 16, 5);
+        using var first = Conv2d(1, 6, 5, padding: 2);
+        using var second = Conv2d(6, 16, 5);
         var images = digits.Images.to_type(ScalarType.Float32).div(255f);
         (Tensor Output, Tensor InputGradient) Run(ScalarType type)
         {
@@ -27,7 +28,7 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
             var hidden = functional.relu(first.call(images.to(type))).detach().requires_grad_(true);
             second.call(hidden).sum().backward();
             foreach (var module in new Module[] { first, second }) module.to(ScalarType.Float32);
-            return (functional.relu(hidden).detach().to(ScalarType.Float32), hidden.grad!.to(ScalarType.Float32));
+            return (hidden.detach().to(ScalarType.Float32), hidden.grad!.to(ScalarType.Float32));
         }
         var exact = Run(ScalarType.Float32);
         var reduced = Run(ScalarType.BFloat16);
@@ -41,6 +42,26 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         if (fault is not null) Assert.StartsWith("bfloat16 convolutions compute wrong results on this CPU", fault);
         // Wherever the kernels are right, they are right to bfloat16's precision, not just under the check's bound.
         if (fault is null) Assert.True(Math.Max(outputError, gradientError) < 0.01, $"{outputError:P2}, {gradientError:P2}");
+    }
+
+    [Fact]
+    public void The_measure_is_bfloat16s_precision_where_every_cpu_computes_right()
+    {
+        // 16 channels in and out: right on the faulty machine too, so both of the check's paths (the output and the
+        // input's gradient) run and are measured on every machine, also inside no_grad.
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var input = BFloat16Convolutions.Pattern([4, 16, 12, 12], 0.41);
+        var weight = BFloat16Convolutions.Pattern([16, 16, 3, 3], 1.13);
+        using (torch.enable_grad())
+        {
+            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: false), 1e-4, 0.02);
+            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: true), 1e-4, 0.02);
+        }
+        Assert.False(input.requires_grad, "the check marked the caller's tensor as needing a gradient");
+        Assert.Null(input.grad);
+        // The whole check runs inside no_grad too (it turns gradients on for itself).
+        Assert.Equal(BFloat16Convolutions.Fault, BFloat16Convolutions.Probe());
     }
 
     [Fact]

@@ -40,6 +40,17 @@ public class DeviceSetupTests
     }
 
     [Fact]
+    public void A_cpu_whose_bfloat16_convolutions_are_wrong_is_not_given_bfloat16_and_the_line_says_why()
+    {
+        var healthy = new DeviceInfo(torch.CPU, "0.107.0", "2.10.0", 0, 2, 42, null) { BFloat16Instructions = "avx512_bf16" };
+        Assert.True(healthy.FastBFloat16);
+        Assert.Contains("bfloat16 fast (avx512_bf16)", healthy.ToString());
+        var faulty = healthy with { BFloat16Fault = "bfloat16 convolutions compute wrong results on this CPU (a test's words)" };
+        Assert.False(faulty.FastBFloat16);
+        Assert.Contains("bfloat16 not used: bfloat16 convolutions compute wrong results on this CPU (a test's words): train in float32", faulty.ToString());
+    }
+
+    [Fact]
     public void The_device_line_says_that_freed_memory_is_reused()
     {
         var info = DeviceSetup.Setup(quiet: true);

@@ -271,7 +271,7 @@ public class NotebookToolTests
         Assert.All(executed.Cells.Skip(5), c => Assert.Null(c.Json["execution_count"]));
     }
 
-    [Fact]
+    [X86UnixFact]
     public void A_kernel_ended_by_an_arithmetic_fault_is_named_with_its_signal()
     {
         // What libtorch's oneDNN does on a CPU that hides its caches (CpuCacheTopology), on every machine: an integer

@@ -66,15 +66,9 @@ public class MixedPrecisionTests
     [Fact]
     public void Asking_for_bfloat16_on_a_cpu_that_computes_its_convolutions_wrong_is_warned_about()
     {
-        var (model, _) = ProbedCnn();
-        var warning = MixedPrecision.Warning(model);
-        if (DeepVision.Devices.BFloat16Convolutions.Fault is { } fault)
-        {
-            Assert.StartsWith("warning: Precision.MixedBFloat16 asked for, but bfloat16 convolutions compute wrong results on this CPU", warning);
-            Assert.Contains(fault, warning);
-            Assert.EndsWith("Precision.Float32 computes them right.", warning);
-        }
-        else Assert.Null(warning);
+        Assert.Null(MixedPrecision.Warning(null));
+        const string fault = "bfloat16 convolutions compute wrong results on this CPU (a test's words)";
+        Assert.Equal($"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right.", MixedPrecision.Warning(fault));
     }
 
     [Fact]
