@@ -4,16 +4,14 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Training;
 
-public class MixedPrecisionTests
+public class MixedPrecisionTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static (Module<Tensor, Tensor> Model, InputProbe Probe) ProbedCnn()
     {
         var probe = new InputProbe();
-        // 16 channels: these tests are about mixed precision, not about a CPU whose bfloat16 kernels get channel counts
-        // that are not multiples of 16 wrong (BFloat16ConvolutionsTests).
         var model = Sequential(
-            ("conv", Conv2d(1, 16, 5, padding: 2)), ("bn", BatchNorm2d(16)), ("probe", probe), ("relu", ReLU()), ("pool", MaxPool2d(2)),
-            ("flatten", Flatten()), ("fc", Linear(16 * 14 * 14, 10)));
+            ("conv", Conv2d(1, 8, 5, padding: 2)), ("bn", BatchNorm2d(8)), ("probe", probe), ("relu", ReLU()), ("pool", MaxPool2d(2)),
+            ("flatten", Flatten()), ("fc", Linear(8 * 14 * 14, 10)));
         return (model, probe);
     }
 
@@ -26,7 +24,11 @@ public class MixedPrecisionTests
         using var train = Datasets.MNIST(train: true, root: samples);
         using var test = Datasets.MNIST(train: false, root: samples);
         var accuracy = new Dictionary<Precision, double>();
-        foreach (var precision in new[] { Precision.Float32, Precision.MixedBFloat16 })
+        // On a CPU whose bfloat16 convolutions are wrong (BFloat16ConvolutionsTests) bfloat16 cannot learn as well, and
+        // DeviceSetup does not choose it there: this test then checks float32 only, and says so.
+        var fault = DeepVision.Devices.BFloat16Convolutions.Fault;
+        if (fault is not null) output.WriteLine($"bfloat16 not compared with float32 here: {fault}");
+        foreach (var precision in fault is null ? new[] { Precision.Float32, Precision.MixedBFloat16 } : [Precision.Float32])
         {
             torch.manual_seed(0);
             var (model, probe) = ProbedCnn();
@@ -58,6 +60,7 @@ public class MixedPrecisionTests
         // 2,000 real digits, 4 epochs: both pass 85% on 500 test digits, and bfloat16 stays within 3 points of float32
         // (15 test digits; one run's noise at this size is about 1.5 points).
         Assert.True(accuracy[Precision.Float32] > 0.85, $"float32: {accuracy[Precision.Float32]:P1}");
+        if (fault is not null) return;
         Assert.True(accuracy[Precision.MixedBFloat16] > 0.85, $"bfloat16: {accuracy[Precision.MixedBFloat16]:P1}");
         Assert.True(Math.Abs(accuracy[Precision.MixedBFloat16] - accuracy[Precision.Float32]) < 0.03,
             $"float32 {accuracy[Precision.Float32]:P1} vs bfloat16 {accuracy[Precision.MixedBFloat16]:P1}");
