@@ -2,7 +2,10 @@ using DeepVision.Models;
 
 namespace DeepVision.Tests.Models;
 
-/// <summary>The helpers' dropout computes what nn.Dropout computes: the drop rate, the scaling, the gradient, evaluation.</summary>
+/// <summary>The helpers' dropout computes what nn.Dropout computes: the drop rate, the scaling, the gradient, evaluation.
+/// Runs alone: "the same seed draws the same mask" reseeds libtorch's global generator, which a parallel test drawing in
+/// between changes (it failed so once, on a slow 2-core machine).</summary>
+[Collection(RunsAloneCollection.Name)]
 public class MaskDropoutTests
 {
     [Theory]
