@@ -20,7 +20,7 @@ public static class CpuCacheTopology
 
     /// <summary>What a learner needs to know where <see cref="Hidden"/>, in a sentence; null elsewhere.</summary>
     public static string? Explanation => Hidden
-        ? "this CPU hides its cache sizes from programs (a virtual machine's CPUID), and libtorch's oneDNN divides by them in some convolutions' backward pass (README, Troubleshooting)"
+        ? "this CPU hides its cache sizes from programs (a virtual machine's CPUID), and libtorch's oneDNN divides by them in some convolutions' backward pass; helpers 0.19.0 and later switch oneDNN off where they find its convolutions wrong, as on the one such machine seen so far; earlier helpers do not (README, Troubleshooting)"
         : null;
 
     private static bool ReadHidden()

@@ -28,6 +28,10 @@ public static class BFloat16Convolutions
     /// </summary>
     internal static string? Probe()
     {
+        // After the float32 check, which may switch oneDNN off: bfloat16 is fast only through oneDNN's kernels.
+        OneDnnConvolutions.EnsureChecked();
+        if (OneDnnConvolutions.SwitchedOff)
+            return "bfloat16 convolutions are fast only with libtorch's oneDNN kernels, which are switched off on this CPU (they computed wrong convolutions)";
         try
         {
             using var scope = torch.NewDisposeScope();

@@ -20,6 +20,12 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// <summary>What is wrong with this CPU's bfloat16 convolutions (<see cref="BFloat16Convolutions.Fault"/>), or null.</summary>
     public string? BFloat16Fault { get; init; }
 
+    /// <summary>
+    /// What was wrong with libtorch's oneDNN convolutions on this CPU and what was done (<see cref="OneDnnConvolutions.Fault"/>:
+    /// oneDNN switched off where that makes them right), or null where they are right.
+    /// </summary>
+    public string? OneDnnFault { get; init; }
+
     /// <summary>Whether freed CPU tensor memory is kept for reuse (<see cref="CpuAllocator.ReuseFreedMemory"/>: Linux with glibc).</summary>
     public bool ReusesFreedMemory { get; init; }
 
@@ -31,15 +37,17 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
         (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})"
             : BFloat16Fault is { } fault ? $"bfloat16 not used: {fault}: train in float32"
             : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
+        (OneDnnFault is null ? "" : $"\nconvolutions: {OneDnnFault}") +
         (Warning is null ? "" : $"\nwarning: {Warning}");
 }
 
-/// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU), seed everything, and
-/// keep freed CPU tensor memory for reuse.</summary>
+/// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU), seed everything,
+/// keep freed CPU tensor memory for reuse, and switch off libtorch's oneDNN where it computes wrong convolutions.</summary>
 public static class DeviceSetup
 {
     /// <summary>
-    /// Loads TorchSharp's own native libraries (<see cref="NativeTorch.LoadOwnLibraries"/>); picks CUDA when TorchSharp
+    /// Loads TorchSharp's own native libraries (<see cref="NativeTorch.LoadOwnLibraries"/>); checks this CPU's oneDNN
+    /// convolutions and switches oneDNN off where they are wrong (<see cref="OneDnnConvolutions"/>); picks CUDA when TorchSharp
     /// can use it, then Apple's MPS, then the CPU; initialises the device type the way
     /// scripts and notebooks need; seeds libtorch's generators; keeps freed CPU tensor memory for reuse
     /// (<see cref="CpuAllocator.ReuseFreedMemory"/>); prints what it found (unless <paramref name="quiet"/>).
@@ -49,6 +57,8 @@ public static class DeviceSetup
     {
         // Before TorchSharp's first native call: its own libtorch, not another one on the library path.
         NativeTorch.LoadOwnLibraries();
+        // Before anything computes a convolution: where oneDNN's are wrong on this CPU, it is switched off.
+        var oneDnnFault = OneDnnConvolutions.Fault;
         var reusesFreedMemory = CpuAllocator.ReuseFreedMemory();
         torch.manual_seed(seed);
         var cuda = TryInitialize(DeviceType.CUDA);
@@ -72,6 +82,7 @@ public static class DeviceSetup
             // Only where bfloat16 would be chosen: a CPU with the instructions (the check computes on the CPU).
             BFloat16Fault = device.type == DeviceType.CPU && bfloat16Instructions is not null ? BFloat16Convolutions.Fault : null,
             ReusesFreedMemory = reusesFreedMemory,
+            OneDnnFault = oneDnnFault,
         };
         if (!quiet) Console.WriteLine(info);
         return info;

@@ -37,9 +37,9 @@ internal sealed class MixedPrecision : IDisposable
         if (Warning(Devices.BFloat16Convolutions.Fault) is { } warning && Interlocked.Exchange(ref warned, 1) == 0) Console.Error.WriteLine(warning);
     }
 
-    /// <summary>The warning for a CPU whose bfloat16 convolutions are wrong (<paramref name="fault"/>); null for a right one.</summary>
+    /// <summary>The warning for a CPU whose bfloat16 convolutions are wrong or not fast (<paramref name="fault"/>); null for a right one.</summary>
     internal static string? Warning(string? fault) =>
-        fault is null ? null : $"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right.";
+        fault is null ? null : $"warning: Precision.MixedBFloat16 asked for, but {fault}; train in Precision.Float32 on this CPU.";
 
     private readonly List<Pair> pairs = [];
     private readonly List<Action> removeHooks = [];

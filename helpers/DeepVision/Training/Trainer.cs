@@ -22,6 +22,8 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         options.ValidateEvaluation(test is not null);
+        // Where this CPU's oneDNN computes wrong convolutions, switched off before the first one (DeviceSetup does it too).
+        Devices.OneDnnConvolutions.EnsureChecked();
         var fit = new FitState(model, train, test, optimizer, loss, options);
         var plugins = Plugins(options);
         void Each(Action<TrainingPlugin> hook) { foreach (var plugin in plugins) hook(plugin); }

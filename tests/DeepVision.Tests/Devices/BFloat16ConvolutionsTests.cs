@@ -38,6 +38,13 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         var fault = BFloat16Convolutions.Fault;
         output.WriteLine($"LeNet in bfloat16 against float32: first layer's output off by {outputError:P2}, the 6-channel input's gradient by {gradientError:P2}; the check says: {fault ?? "right"}");
 
+        if (OneDnnConvolutions.SwitchedOff)
+        {
+            // oneDNN's float32 convolutions were wrong here and it is off (OneDnnConvolutionsTests): its bfloat16 kernels
+            // are the fast ones, so bfloat16 is not chosen, whatever libtorch's own bfloat16 kernels compute.
+            Assert.Equal("bfloat16 convolutions are fast only with libtorch's oneDNN kernels, which are switched off on this CPU (they computed wrong convolutions)", fault);
+            return;
+        }
         Assert.Equal(Math.Max(outputError, gradientError) > 0.05, fault is not null);
         if (fault is not null) Assert.StartsWith("bfloat16 convolutions compute wrong results on this CPU", fault);
         // Wherever the kernels are right, they are right to bfloat16's precision, not just under the check's bound.
@@ -53,10 +60,13 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         using var noGrad = torch.no_grad();
         var input = BFloat16Convolutions.Pattern([4, 16, 12, 12], 0.41);
         var weight = BFloat16Convolutions.Pattern([16, 16, 3, 3], 1.13);
+        // libtorch's own bfloat16 kernels, where oneDNN is switched off (OneDnnConvolutionsTests), round more: up to 8%
+        // of the largest value measured on the faulty machine, against 0.3 to 0.5% for oneDNN's.
+        var bound = OneDnnConvolutions.SwitchedOff ? 0.1 : 0.02;
         using (torch.enable_grad())
         {
-            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: false), 1e-4, 0.02);
-            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: true), 1e-4, 0.02);
+            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: false), 1e-4, bound);
+            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: true), 1e-4, bound);
         }
         Assert.False(input.requires_grad, "the check marked the caller's tensor as needing a gradient");
         Assert.Null(input.grad);

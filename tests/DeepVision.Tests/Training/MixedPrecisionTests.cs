@@ -71,7 +71,7 @@ public class MixedPrecisionTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         Assert.Null(MixedPrecision.Warning(null));
         const string fault = "bfloat16 convolutions compute wrong results on this CPU (a test's words)";
-        Assert.Equal($"warning: Precision.MixedBFloat16 asked for, but {fault}; Precision.Float32 computes them right.", MixedPrecision.Warning(fault));
+        Assert.Equal($"warning: Precision.MixedBFloat16 asked for, but {fault}; train in Precision.Float32 on this CPU.", MixedPrecision.Warning(fault));
     }
 
     [Fact]

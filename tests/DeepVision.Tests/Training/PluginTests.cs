@@ -6,7 +6,10 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Training;
 
-/// <summary>The training loop's plug-ins: the order they run in, the hooks they get, and the ones of the helpers.</summary>
+/// <summary>The training loop's plug-ins: the order they run in, the hooks they get, and the ones of the helpers. Runs
+/// alone: the weight-averaging test compares same-seed trainings exactly, and a parallel test drawing from libtorch's
+/// global generator in between would make them differ.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class PluginTests
 {
     private static ImageDataset MnistSample(int count)
