@@ -134,6 +134,9 @@ public class NotebookToolTests
             Cell("markdown", "Prints the settings."),
             Cell("code", "Console.WriteLine($\"Result: {label} {epochs} {rate} {fast}\");"),
             Cell("code", "var live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < 5; i++) live.Update($\"step {i}\");\nlive.Finish(\"all 5 steps done\");"),
+            // In the kernel, where TorchSharp's libraries come from the package folder: the oneDNN check and its switch
+            // (a call into libtorch by its exported name) work there as in this test process.
+            Cell("code", "var setup = DeepVision.Devices.DeviceSetup.Setup(quiet: true);\nConsole.WriteLine($\"convolutions right: {DeepVision.Devices.OneDnnConvolutions.Right}, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}\");"),
         ], new JsonObject { ["quick"] = new JsonObject { ["epochs"] = 2, ["rate"] = 0.5, ["label"] = "quick \"q\"", ["fast"] = true } });
         // The helpers package for the live display, referenced the way the course's notebooks reference it, before any
         // other code runs (the kernel accepts `#r "nuget: …"` only then).
@@ -154,11 +157,11 @@ public class NotebookToolTests
         var errors = Schema.Value.Validate(executedText);
         Assert.True(errors.Count == 0, "nbformat 4.4 schema errors:\n" + string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
         var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-profile.ipynb"));
-        Assert.Equal(6, executed.Cells.Count);
+        Assert.Equal(7, executed.Cells.Count);
         Assert.True(executed.Cells[1].HasTag("parameters"));
         Assert.True(executed.Cells[2].HasTag("injected-parameters"));
         Assert.Equal("// Injected by tools/notebooks.cs: the 'quick' profile.\nepochs = 2;\nrate = 0.5;\nlabel = \"quick \\\"q\\\"\";\nfast = true;", executed.Cells[2].Source);
-        Assert.Equal([1, 2, 3, 4], executed.Cells.Where(c => c.IsCode).Select(c => (int)c.Json["execution_count"]!));
+        Assert.Equal([1, 2, 3, 4, 5], executed.Cells.Where(c => c.IsCode).Select(c => (int)c.Json["execution_count"]!));
         Assert.Equal("yes", (string?)executed.Root["metadata"]!["deepvision"]!["kept"]);
         Assert.Equal("quick", (string?)executed.Root["metadata"]!["deepvision"]!["execution"]!["profile"]);
         var printed = string.Concat(executed.Cells[4].Outputs.Where(o => (string?)o!["output_type"] == "stream")
@@ -167,6 +170,7 @@ public class NotebookToolTests
         // Five updates of one live display: one output, its last state.
         var live = Assert.Single(executed.Cells[5].Outputs);
         Assert.Contains("all 5 steps done", live!.ToJsonString());
+        Assert.Contains($"convolutions right: True, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}", string.Concat(executed.Cells[6].Outputs.Select(o => TextOf(o!["text"]))));
     }
 
     /// <summary>A cell's outputs as (type, stream name or MIME types, text) in stored order.</summary>
@@ -199,7 +203,7 @@ public class NotebookToolTests
         Assert.True(code == 0, log);
         Assert.Contains("| in order |", log);   // the Result: line, read from the stream outputs
         var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-order.ipynb"));
-        Assert.Equal(6, executed.Cells.Count);   // the tool's own cell is not in the copy
+        Assert.Equal(7, executed.Cells.Count);   // the tool's own cell is not in the copy
         Assert.Equal(
             [("stream", "stdout", "training precision: bfloat16\n"), ("display_data", "text/html", "<b>the chart</b>"), ("stream", "stdout", "printed after the chart\nResult: in order\n")],
             Shown(executed.Cells[3]));
