@@ -25,7 +25,7 @@ public static class PrecisionBenchmark
     internal sealed record Case(string Name, Func<Module<Tensor, Tensor>> Make, int Batch, int Size, int Classes);
 
     // The same four models as precision_pytorch.py: CIFAR-size networks at batch 128, ImageNet ones at 224 px, batch 16.
-    private static readonly Case[] Cases =
+    internal static readonly Case[] Cases =
     [
         new("cifar_net", () => Zoo.cifar_net(width: 48), 128, 32, 10),
         new("resnet20", () => Zoo.resnet_cifar(20), 128, 32, 10),

@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<int>>(StringComparer.OrdinalIgnoreC
     ["precision"] = PrecisionBenchmark.Run,
     ["vit"] = VitBenchmark.Run,
     ["speedrun"] = SpeedRunBenchmark.Run,
+    ["onednn"] = OneDnnBenchmark.Run,
 };
 var selected = args.Length == 0 ? benchmarks.Keys.ToList() : args.ToList();
 var unknown = selected.Where(s => !benchmarks.ContainsKey(s)).ToList();
