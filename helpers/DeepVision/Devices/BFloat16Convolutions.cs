@@ -18,7 +18,9 @@ public static class BFloat16Convolutions
 
     private static readonly Lazy<string?> CpuFault = new(Probe);
 
-    /// <summary>Null where the CPU's bfloat16 convolutions agree with float32 ones; otherwise what is wrong, in a sentence.</summary>
+    /// <summary>Null where the CPU's bfloat16 convolutions agree with float32 ones; otherwise why bfloat16 is not to be
+    /// used here, in a sentence: its convolutions are wrong, or oneDNN, its fast kernels, is switched off
+    /// (<see cref="OneDnnConvolutions"/>; libtorch's own bfloat16 convolutions are slow, and were up to 8% off).</summary>
     public static string? Fault => CpuFault.Value;
 
     /// <summary>
@@ -28,10 +30,11 @@ public static class BFloat16Convolutions
     /// </summary>
     internal static string? Probe()
     {
-        // After the float32 check, which may switch oneDNN off: bfloat16 is fast only through oneDNN's kernels.
+        // After the float32 check, which may switch oneDNN off: bfloat16 is fast only through oneDNN's kernels (without
+        // them a 512² bfloat16 matrix product ran at 2 GFLOP/s on the faulty machine, float32 at 169).
         OneDnnConvolutions.EnsureChecked();
         if (OneDnnConvolutions.SwitchedOff)
-            return "bfloat16 convolutions are fast only with libtorch's oneDNN kernels, which are switched off on this CPU (they computed wrong convolutions)";
+            return "bfloat16 is fast only with libtorch's oneDNN kernels, which are switched off in this process (CPU convolutions line)";
         try
         {
             using var scope = torch.NewDisposeScope();

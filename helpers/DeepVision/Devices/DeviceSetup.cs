@@ -10,14 +10,14 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// (<c>TrainingOptions.Precision = Precision.MixedBFloat16</c>) trains about twice as fast: a CPU with AVX-512 BF16
     /// or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and later) or ARM's BF16 extension, or a CUDA GPU.
     /// Elsewhere bfloat16 is emulated and slower than float32. False also where the CPU has the instructions but its
-    /// bfloat16 convolutions compute wrong results (<see cref="BFloat16Fault"/>).
+    /// bfloat16 convolutions compute wrong results, or oneDNN, its fast kernels, is switched off (<see cref="BFloat16Fault"/>).
     /// </summary>
     public bool FastBFloat16 => Device.type == DeviceType.CUDA || (BFloat16Instructions is not null && BFloat16Fault is null);
 
     /// <summary>The CPU instructions behind <see cref="FastBFloat16"/> ("avx512_bf16", "amx_bf16", "bf16"), or null.</summary>
     public string? BFloat16Instructions { get; init; }
 
-    /// <summary>What is wrong with this CPU's bfloat16 convolutions (<see cref="BFloat16Convolutions.Fault"/>), or null.</summary>
+    /// <summary>Why this CPU, which has bfloat16 instructions, should not train in bfloat16 (<see cref="BFloat16Convolutions.Fault"/>), or null.</summary>
     public string? BFloat16Fault { get; init; }
 
     /// <summary>
@@ -25,6 +25,9 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// oneDNN switched off where that makes them right), or null where they are right.
     /// </summary>
     public string? OneDnnFault { get; init; }
+
+    /// <summary>Whether libtorch's oneDNN kernels are switched off in this process (<see cref="OneDnnConvolutions.SwitchedOff"/>).</summary>
+    public bool OneDnnSwitchedOff { get; init; }
 
     /// <summary>Whether freed CPU tensor memory is kept for reuse (<see cref="CpuAllocator.ReuseFreedMemory"/>: Linux with glibc).</summary>
     public bool ReusesFreedMemory { get; init; }
@@ -37,7 +40,7 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
         (FastBFloat16 ? $"bfloat16 fast ({BFloat16Instructions ?? "GPU"})"
             : BFloat16Fault is { } fault ? $"bfloat16 not used: {fault}: train in float32"
             : "bfloat16 emulated (no CPU bfloat16 instructions): train in float32") +
-        (OneDnnFault is null ? "" : $"\nconvolutions: {OneDnnFault}") +
+        (OneDnnFault is null ? "" : $"\nCPU convolutions: {OneDnnFault}") +
         (Warning is null ? "" : $"\nwarning: {Warning}");
 }
 
@@ -74,6 +77,8 @@ public static class DeviceSetup
             _ => throw new ArgumentException($"prefer must be \"cpu\", \"cuda\" or \"mps\", not \"{prefer}\".", nameof(prefer)),
         };
         string? warning = !cuda && NvidiaGpuPresent() ? "an NVIDIA GPU is present, but TorchSharp cannot use it. " + CudaHint() : null;
+        if (!OneDnnConvolutions.Right)
+            warning = (warning is null ? "" : warning + "\nwarning: ") + "convolutions on this CPU compute wrong results (CPU convolutions line): use another machine for results you rely on";
         var bfloat16Instructions = CpuBFloat16Instructions();
         var info = new DeviceInfo(device, typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?", LibTorchVersion(),
             cudaCount, torch.get_num_threads(), seed, warning)
@@ -83,8 +88,13 @@ public static class DeviceSetup
             BFloat16Fault = device.type == DeviceType.CPU && bfloat16Instructions is not null ? BFloat16Convolutions.Fault : null,
             ReusesFreedMemory = reusesFreedMemory,
             OneDnnFault = oneDnnFault,
+            OneDnnSwitchedOff = OneDnnConvolutions.SwitchedOff,
         };
-        if (!quiet) Console.WriteLine(info);
+        if (!quiet)
+        {
+            Console.WriteLine(info);
+            OneDnnConvolutions.TakeUnreported();   // shown: the training loop need not say it again
+        }
         return info;
     }
 

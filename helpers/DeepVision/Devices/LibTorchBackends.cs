@@ -6,12 +6,13 @@ namespace DeepVision.Devices;
 /// libtorch's switches for its oneDNN (MKL-DNN) and NNPACK kernels, <c>at::globalContext().setUserEnabledMkldnn(bool)</c>
 /// and <c>setUserEnabledNNPACK(bool)</c>, which PyTorch exposes as <c>torch.backends.mkldnn.enabled</c> and
 /// <c>torch.backends.nnpack.set_flags</c> and TorchSharp 0.107 does not: called through the C++ functions' exported
-/// (mangled) names in libtorch_cpu. Where a libtorch lacks them, the calls say so instead of failing.
+/// (mangled) names in libtorch_cpu. Where a libtorch lacks them (or, on macOS, where its file is not known), the calls
+/// say so instead of failing.
 /// </summary>
 internal static class LibTorchBackends
 {
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate IntPtr GlobalContext();
-    [UnmanagedFunctionPointer(CallingConvention.Cdecl)] [return: MarshalAs(UnmanagedType.U1)] private delegate bool Available();
+    // Member functions: the object is the first argument (x64 has one calling convention for both).
     [UnmanagedFunctionPointer(CallingConvention.ThisCall)] private delegate void SetEnabled(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
     [UnmanagedFunctionPointer(CallingConvention.ThisCall)] [return: MarshalAs(UnmanagedType.U1)] private delegate bool GetEnabled(IntPtr context);
 
@@ -20,7 +21,6 @@ internal static class LibTorchBackends
     private static readonly string[] SetOneDnnNames = ["_ZN2at7Context20setUserEnabledMkldnnEb", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z"];
     private static readonly string[] GetOneDnnNames = ["_ZNK2at7Context17userEnabledMkldnnEv", "?userEnabledMkldnn@Context@at@@QEBA_NXZ"];
     private static readonly string[] SetNnpackNames = ["_ZN2at7Context20setUserEnabledNNPACKEb", "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z"];
-    private static readonly string[] NnpackAvailableNames = ["_ZN2at6native17_nnpack_availableEv", "?_nnpack_available@native@at@@YA_NXZ"];
 
     /// <summary>Whether oneDNN is on in this process; null where the switch is not found.</summary>
     public static bool? OneDnnEnabled =>
@@ -29,16 +29,8 @@ internal static class LibTorchBackends
     /// <summary>Switches oneDNN on or off for this process; false, with the reason, where the switch is not found.</summary>
     public static bool TrySetOneDnn(bool enabled, out string why) => TrySet(SetOneDnnNames, "setUserEnabledMkldnn", enabled, out why);
 
-    /// <summary>
-    /// Switches NNPACK off where it cannot run on this CPU. Without oneDNN libtorch tries NNPACK for every float32
-    /// convolution and, where its start-up fails (as on the CPU that needs oneDNN off), logs "Could not initialize
-    /// NNPACK!" each time: thousands of lines in a run. Where NNPACK runs it stays on. True where it was switched off.
-    /// </summary>
-    public static bool SwitchOffNnpackWhereUnavailable()
-    {
-        if (Find(NnpackAvailableNames) is not { } available || Marshal.GetDelegateForFunctionPointer<Available>(available)()) return false;
-        return TrySet(SetNnpackNames, "setUserEnabledNNPACK", false, out _);
-    }
+    /// <summary>Switches NNPACK on or off for this process; false, with the reason, where the switch is not found.</summary>
+    public static bool TrySetNnpack(bool enabled, out string why) => TrySet(SetNnpackNames, "setUserEnabledNNPACK", enabled, out why);
 
     private static bool TrySet(string[] names, string what, bool enabled, out string why)
     {
@@ -64,11 +56,17 @@ internal static class LibTorchBackends
         return null;
     }
 
-    // TorchSharp has loaded it (NativeTorch.LoadOwnLibraries first, then any tensor): a load by name hands back that copy.
+    // The copy TorchSharp loaded: by the full path NativeTorch loaded it from (Linux x64), else by name, which the loader
+    // matches against the libraries already loaded on Linux and Windows. (On macOS a bare name is looked up on the
+    // fallback paths, which may hold another libtorch: there only a full path would do, and none is known.)
     private static readonly Lazy<IntPtr> LibTorchCpu = new(() =>
     {
+        var own = NativeTorch.LoadOwnLibraries();
         torch.zeros(1).Dispose();
-        foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cpu.dylib", "torch_cpu.dll", "torch_cpu" })
+        var names = own.Where(f => Path.GetFileName(f) == "libtorch_cpu.so").ToList();
+        if (OperatingSystem.IsLinux()) names.Add("libtorch_cpu.so");
+        if (OperatingSystem.IsWindows()) names.Add("torch_cpu.dll");
+        foreach (var name in names)
             if (NativeLibrary.TryLoad(name, out var handle)) return handle;
         return IntPtr.Zero;
     });

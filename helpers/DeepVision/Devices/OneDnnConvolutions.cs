@@ -1,93 +1,151 @@
-using System.Runtime.InteropServices;
-
 namespace DeepVision.Devices;
 
 /// <summary>
 /// Whether libtorch's oneDNN kernels compute right float32 convolutions on this CPU, and where they do not, switching
-/// them off (PyTorch's <c>torch.backends.mkldnn.enabled = False</c>, which TorchSharp does not offer) so that libtorch's
-/// own kernels compute them. On a 2-core AMD EPYC virtual machine (CPU family 26) whose CPUID describes no caches,
-/// libtorch 2.10's oneDNN got convolutions with channel counts that are not multiples of 16 wrong, in float32 too
-/// (a 24-to-48-channel stride-2 convolution off by 84%, or NaN, from run to run) and crashed planning others; with
-/// oneDNN off they were right, and training about 2 to 2.6 times slower. Asked once per process, a few milliseconds,
-/// by <see cref="DeviceSetup.Setup"/> and by the training loop before it computes anything.
+/// oneDNN off (PyTorch's <c>torch.backends.mkldnn.enabled = False</c>, which TorchSharp does not offer) so that
+/// libtorch's own kernels compute them. On a 2-core AMD EPYC virtual machine (CPU family 26) whose CPUID describes no
+/// caches, libtorch 2.10's oneDNN got convolutions with channel counts that are not multiples of 16 wrong, in float32
+/// too (a 24-to-48-channel stride-2 convolution off by 84%, or NaN, from run to run); with oneDNN off they were right,
+/// and float32 training steps 1.9 to 3.3 times slower (<c>./build.sh bench onednn</c>). Checked once per process, in
+/// milliseconds, by <see cref="DeviceSetup.Setup"/> and by the training loop before it computes anything. The
+/// environment variable <c>DEEPVISION_ONEDNN</c> overrides the check: <c>off</c> switches oneDNN off unchecked (for a
+/// machine where it crashes but computes right), <c>on</c> keeps it on unchecked, <c>check</c> (or unset) checks.
 /// </summary>
 public static class OneDnnConvolutions
 {
+    /// <summary>The environment variable that overrides the check.</summary>
+    public const string Setting = "DEEPVISION_ONEDNN";
+
     // float32 against float64 on these sizes differs by about 1e-6 of the largest value where the kernels are right;
     // the wrong ones measured were off by 40% and more, or NaN.
     private const double Tolerance = 1e-3;
 
-    private static readonly Lazy<string?> CpuFault = new(CheckAndRepair);
+    private static readonly Lazy<Outcome> State = new(() => Decide(
+        Environment.GetEnvironmentVariable(Setting),
+        () => { NativeTorch.LoadOwnLibraries(); return Probe(); },
+        SwitchOff));
+
+    /// <summary>What the check (or <c>DEEPVISION_ONEDNN</c>) decided.</summary>
+    internal sealed record Outcome(string? Fault, bool SwitchedOff, bool Right);
 
     /// <summary>
-    /// Null where oneDNN's float32 convolutions agree with float64 ones on this CPU; otherwise what was wrong and what
-    /// was done about it, in a sentence (oneDNN is then switched off, see <see cref="SwitchedOff"/>).
+    /// Null where nothing needed saying: oneDNN's float32 convolutions agree with float64 ones on this CPU (or
+    /// <c>DEEPVISION_ONEDNN=on</c>). Otherwise a sentence: what was found wrong and what was done (oneDNN switched off,
+    /// see <see cref="SwitchedOff"/>; <see cref="Right"/> says whether that made convolutions right), or that the
+    /// check could not run, or that the setting switched oneDNN off.
     /// </summary>
-    public static string? Fault => CpuFault.Value;
+    public static string? Fault => State.Value.Fault;
 
-    /// <summary>Whether the check switched oneDNN off in this process (its convolutions were wrong here).</summary>
-    public static bool SwitchedOff { get; private set; }
+    /// <summary>Whether oneDNN is switched off in this process (its convolutions were wrong here, or the setting said so).</summary>
+    public static bool SwitchedOff => State.Value.SwitchedOff;
 
     /// <summary>
-    /// Whether convolutions on this CPU are now right: oneDNN's were, or switching it off made them right. False only
-    /// where they were wrong and could not be repaired; <see cref="Fault"/> then says why.
+    /// Whether convolutions on this CPU are not known to be wrong: oneDNN's were right, or switching it off made them
+    /// right, or they could not be checked. False only where they were found wrong and could not be repaired.
     /// </summary>
-    public static bool Right => Fault is null || Repaired;
+    public static bool Right => State.Value.Right;
 
-    private static bool Repaired { get; set; }
+    /// <summary>Whether oneDNN is on in this process now; null where this libtorch exports no switch for it.</summary>
+    public static bool? Enabled => LibTorchBackends.OneDnnEnabled;
 
-    /// <summary>Runs the check (once per process) before anything computes a convolution.</summary>
-    public static void EnsureChecked() => _ = CpuFault.Value;
+    /// <summary>Runs the check (once per process) before anything computes a convolution. Never throws: a check that
+    /// fails says so in <see cref="Fault"/>.</summary>
+    public static void EnsureChecked() => _ = State.Value;
 
-    private static string? CheckAndRepair()
+    private static int reported;
+
+    /// <summary>
+    /// <see cref="EnsureChecked"/> for code that computes without having called <see cref="DeviceSetup.Setup"/> (the
+    /// training loop, evaluation): prints <see cref="Fault"/> to standard error where no device line has shown it.
+    /// </summary>
+    internal static void EnsureCheckedAndSaid()
     {
-        NativeTorch.LoadOwnLibraries();
-        var wrong = Probe();
-        if (wrong is null) return null;
-        var what = $"libtorch's oneDNN kernels computed wrong float32 convolutions on this CPU ({wrong})";
-        if (!LibTorchBackends.TrySetOneDnn(enabled: false, out var why))
-            return $"{what}, and they cannot be switched off here ({why}): convolutions on this CPU cannot be trusted";
-        SwitchedOff = true;
-        LibTorchBackends.SwitchOffNnpackWhereUnavailable();
-        if (Probe() is { } still)
-            return $"{what}, and with oneDNN switched off they are still wrong ({still}): convolutions on this CPU cannot be trusted";
-        Repaired = true;
-        return $"{what}, so oneDNN is switched off: libtorch's own kernels compute them right, more slowly";
+        if (TakeUnreported() is { } fault) Console.Error.WriteLine($"{(Right ? "note" : "warning")}: {fault}");
     }
 
     /// <summary>
+    /// <see cref="Fault"/> the first time it is asked for in this process, null after (and where there is none): the
+    /// device line prints it, and the training loop prints it where no device line did.
+    /// </summary>
+    internal static string? TakeUnreported() => Fault is { } fault && Interlocked.Exchange(ref reported, 1) == 0 ? fault : null;
+
+    /// <summary>
+    /// The decision, from the setting (<paramref name="setting"/>, the value of <c>DEEPVISION_ONEDNN</c>), the
+    /// <paramref name="probe"/> (null where right, otherwise what is wrong; it may throw) and
+    /// <paramref name="switchOff"/> (null where it switched oneDNN off, otherwise why it could not). Never throws.
+    /// </summary>
+    internal static Outcome Decide(string? setting, Func<string?> probe, Func<string?> switchOff)
+    {
+        switch (setting?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "check": break;
+            case "on": return new(null, false, true);
+            case "off":
+                return switchOff() is { } cannot
+                    ? new($"{Setting}=off asks to switch libtorch's oneDNN off, but it cannot be switched off here ({cannot})", false, true)
+                    : new($"libtorch's oneDNN is switched off ({Setting}=off): libtorch's own kernels compute convolutions, more slowly", true, true);
+            default:
+                return new($"{Setting} is \"{setting}\": it must be \"check\" (the default), \"on\" or \"off\"; oneDNN was left on, unchecked", false, true);
+        }
+        string? wrong;
+        try { wrong = probe(); }
+        catch (Exception e)
+        {
+            // Unknown is not wrong: oneDNN stays on, and the line says that nothing was checked.
+            return new($"libtorch's oneDNN convolutions could not be checked on this CPU ({e.GetType().Name}: {e.Message}); oneDNN was left on", false, true);
+        }
+        if (wrong is null) return new(null, false, true);
+        var what = $"libtorch's oneDNN kernels computed wrong float32 convolutions on this CPU ({wrong})";
+        try
+        {
+            if (switchOff() is { } cannot)
+                return new($"{what}, and they cannot be switched off here ({cannot}): convolutions on this CPU cannot be trusted", false, false);
+            // Still wrong without oneDNN: oneDNN stays off all the same, since the fault was found in its kernels.
+            if (probe() is { } still)
+                return new($"{what}, and with oneDNN switched off they are still wrong ({still}): convolutions on this CPU cannot be trusted", true, false);
+        }
+        catch (Exception e)
+        {
+            return new($"{what}, and switching oneDNN off failed ({e.GetType().Name}: {e.Message}): convolutions on this CPU cannot be trusted", false, false);
+        }
+        return new($"{what}, so oneDNN is switched off in this process: libtorch's own kernels compute them right, more slowly", true, true);
+    }
+
+    // NNPACK too: without oneDNN libtorch takes NNPACK for float32 convolutions of batches of 16 and more, and NNPACK
+    // sizes its work by the same cache information; libtorch's own kernels are the ones the check measured right.
+    private static string? SwitchOff() =>
+        !LibTorchBackends.TrySetOneDnn(false, out var why) ? why
+        : !LibTorchBackends.TrySetNnpack(false, out why) ? why
+        : null;
+
+    /// <summary>
     /// Null where float32 convolutions agree with float64 ones (which libtorch computes without oneDNN) on three shapes
-    /// that were wrong on the faulty machine; otherwise the first that does not, in words. Fixed input patterns, not
-    /// random numbers, so that asking does not move libtorch's random generator.
+    /// that were wrong on the faulty machine; otherwise the first that does not, in words. On the CPU, with fixed input
+    /// patterns rather than random numbers, so that asking does not move libtorch's random generator.
     /// </summary>
     internal static string? Probe()
     {
-        try
+        using var scope = torch.NewDisposeScope();
+        using var gradients = torch.enable_grad();   // the check computes gradients, also when asked inside no_grad
+        foreach (var (inputs, outputs, stride, inputGradient) in Shapes)
         {
-            using var scope = torch.NewDisposeScope();
-            using var gradients = torch.enable_grad();
-            foreach (var (inputs, outputs, stride, inputGradient) in Shapes)
-            {
-                var error = LargestRelativeError(inputs, outputs, stride, inputGradient);
-                if (!(error <= Tolerance))   // NaN too
-                    return $"a {inputs}-to-{outputs}-channel 3×3 convolution{(stride > 1 ? $" of stride {stride}" : "")}: " +
-                           $"{(inputGradient ? "its input's gradient" : "its output")} {(double.IsNaN(error) ? "was not a number" : $"was off by {error:P0} of its largest value")}";
-            }
-            return null;
+            var error = LargestRelativeError(inputs, outputs, stride, inputGradient);
+            if (!(error <= Tolerance))   // NaN too
+                return $"a {inputs}-to-{outputs}-channel 3×3 convolution{(stride > 1 ? $" of stride {stride}" : "")}: " +
+                       $"{(inputGradient ? "its input's gradient" : "its output")} {(double.IsNaN(error) ? "was not a number" : $"was off by {error:P0} of its largest value")}";
         }
-        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
-        {
-            return $"the check itself failed: {e.GetType().Name}: {e.Message}";
-        }
+        return null;
     }
 
     private static readonly (int Inputs, int Outputs, int Stride, bool InputGradient)[] Shapes =
         [(16, 24, 1, true), (24, 48, 2, false), (48, 96, 2, true)];
 
-    /// <summary>max |float64 - float32| / max |float64| of a 3×3 convolution's output, or of its input's gradient (NaN where either is not finite).</summary>
+    /// <summary>max |float64 - float32| / max |float64| of a 3×3 convolution's output, or of its input's gradient, on
+    /// the CPU; NaN where the float32 result is not finite.</summary>
     internal static double LargestRelativeError(int inputs, int outputs, int stride, bool inputGradient)
     {
         const int batch = 4, size = 12;
+        using var scope = torch.NewDisposeScope();
         var input = Pattern([batch, inputs, size, size], 0.37, ScalarType.Float64);
         var weight = Pattern([outputs, inputs, 3, 3], 1.91, ScalarType.Float64) * 0.3;
         Tensor Compute(ScalarType type)
@@ -104,7 +162,7 @@ public static class OneDnnConvolutions
         return single.isfinite().all().item<bool>() ? error : double.NaN;
     }
 
-    /// <summary>Values in [-1, 1] that vary from element to element, made without a random generator.</summary>
+    /// <summary>Values in [-1, 1] on the CPU that vary from element to element, made without a random generator.</summary>
     internal static Tensor Pattern(long[] shape, double step, ScalarType type) =>
-        torch.sin(torch.arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float64) * step).reshape(shape).to(type);
+        torch.sin(torch.arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float64, device: torch.CPU) * step).reshape(shape).to(type);
 }

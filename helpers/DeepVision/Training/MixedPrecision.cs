@@ -31,7 +31,7 @@ internal sealed class MixedPrecision : IDisposable
 
     // Asked for explicitly where DeviceSetup would not choose it: said once per process, not refused (the caller may be
     // measuring exactly this).
-    private static void WarnIfTheCpuComputesItWrong(Module model)
+    private static void WarnWhereTheCpuShouldNotUseIt(Module model)
     {
         if (Volatile.Read(ref warned) == 1 || model.parameters().FirstOrDefault() is not { } first || first.device_type != DeviceType.CPU) return;
         if (Warning(Devices.BFloat16Convolutions.Fault) is { } warning && Interlocked.Exchange(ref warned, 1) == 0) Console.Error.WriteLine(warning);
@@ -48,7 +48,7 @@ internal sealed class MixedPrecision : IDisposable
     /// float32 gradient buffer per trainable parameter for <see cref="MastersIn"/>.</summary>
     public MixedPrecision(Module model, bool forTraining = true)
     {
-        WarnIfTheCpuComputesItWrong(model);
+        WarnWhereTheCpuShouldNotUseIt(model);
         var modules = model.modules().Prepend(model).ToList();
         var byHandle = new Dictionary<IntPtr, Pair>();
         foreach (var module in modules)

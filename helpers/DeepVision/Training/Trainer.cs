@@ -23,7 +23,7 @@ public static class Trainer
         options.Validate();
         options.ValidateEvaluation(test is not null);
         // Where this CPU's oneDNN computes wrong convolutions, switched off before the first one (DeviceSetup does it too).
-        Devices.OneDnnConvolutions.EnsureChecked();
+        Devices.OneDnnConvolutions.EnsureCheckedAndSaid();
         var fit = new FitState(model, train, test, optimizer, loss, options);
         var plugins = Plugins(options);
         void Each(Action<TrainingPlugin> hook) { foreach (var plugin in plugins) hook(plugin); }
@@ -98,6 +98,7 @@ public static class Trainer
     public static EvaluationResult Evaluate(Module<Tensor, Tensor> model, BatchLoader data, Module<Tensor, Tensor, Tensor>? loss = null,
         ComputeOptions? compute = null)
     {
+        Devices.OneDnnConvolutions.EnsureCheckedAndSaid();
         double lossSum = 0;
         long correct = 0, correct5 = 0, seen = 0;
         using (var run = (compute ?? ComputeOptions.Default).Evaluating(model))

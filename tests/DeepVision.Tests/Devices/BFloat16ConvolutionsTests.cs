@@ -42,7 +42,7 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         {
             // oneDNN's float32 convolutions were wrong here and it is off (OneDnnConvolutionsTests): its bfloat16 kernels
             // are the fast ones, so bfloat16 is not chosen, whatever libtorch's own bfloat16 kernels compute.
-            Assert.Equal("bfloat16 convolutions are fast only with libtorch's oneDNN kernels, which are switched off on this CPU (they computed wrong convolutions)", fault);
+            Assert.Equal("bfloat16 is fast only with libtorch's oneDNN kernels, which are switched off in this process (CPU convolutions line)", fault);
             return;
         }
         Assert.Equal(Math.Max(outputError, gradientError) > 0.05, fault is not null);
@@ -61,7 +61,8 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         var input = BFloat16Convolutions.Pattern([4, 16, 12, 12], 0.41);
         var weight = BFloat16Convolutions.Pattern([16, 16, 3, 3], 1.13);
         // libtorch's own bfloat16 kernels, where oneDNN is switched off (OneDnnConvolutionsTests), round more: up to 8%
-        // of the largest value measured on the faulty machine, against 0.3 to 0.5% for oneDNN's.
+        // of the largest value measured on the faulty machine (on other shapes), against 0.3 to 0.5% for oneDNN's; 10%
+        // is a loose bound there, which a wrong kernel (off by tens of percent) still exceeds.
         var bound = OneDnnConvolutions.SwitchedOff ? 0.1 : 0.02;
         using (torch.enable_grad())
         {

@@ -51,28 +51,92 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_switch_turns_onednn_off_and_on_and_the_check_left_it_as_its_answer_says()
+    public void The_switch_changes_the_kernels_and_the_check_left_it_as_its_answer_says()
     {
         OneDnnConvolutions.EnsureChecked();
-        var before = LibTorchBackends.OneDnnEnabled;
+        var before = OneDnnConvolutions.Enabled;
         Assert.NotNull(before);   // TorchSharp 0.107's libtorch exports the switch: a missing one is a changed libtorch
-        // oneDNN is off exactly where the check found its convolutions wrong.
+        // oneDNN is off exactly where the check found its convolutions wrong (DEEPVISION_ONEDNN is not set in CI).
+        Assert.Null(Environment.GetEnvironmentVariable(OneDnnConvolutions.Setting));
         Assert.Equal(OneDnnConvolutions.Fault is not null, OneDnnConvolutions.SwitchedOff);
         Assert.Equal(!OneDnnConvolutions.SwitchedOff, before);
         if (OneDnnConvolutions.Fault is { } fault)
         {
             Assert.StartsWith("libtorch's oneDNN kernels computed wrong float32 convolutions on this CPU (a ", fault);
-            Assert.EndsWith("so oneDNN is switched off: libtorch's own kernels compute them right, more slowly", fault);
+            Assert.EndsWith("so oneDNN is switched off in this process: libtorch's own kernels compute them right, more slowly", fault);
+        }
+        // The switch reaches libtorch: the same float32 convolution computed with oneDNN and with libtorch's own kernels
+        // adds in another order (and, on the faulty machine, gives other numbers altogether), so the bits differ.
+        Tensor Convolve()
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = OneDnnConvolutions.Pattern([4, 16, 12, 12], 0.37, ScalarType.Float32);
+            var w = OneDnnConvolutions.Pattern([24, 16, 3, 3], 1.91, ScalarType.Float32);
+            return functional.conv2d(x, w, padding: [1, 1]).MoveToOuterDisposeScope();
         }
         try
         {
-            Assert.True(LibTorchBackends.TrySetOneDnn(false, out _));
-            Assert.False(LibTorchBackends.OneDnnEnabled);
             Assert.True(LibTorchBackends.TrySetOneDnn(true, out _));
-            Assert.True(LibTorchBackends.OneDnnEnabled);
+            Assert.True(OneDnnConvolutions.Enabled);
+            using var withOneDnn = Convolve();
+            Assert.True(LibTorchBackends.TrySetOneDnn(false, out _));
+            Assert.False(OneDnnConvolutions.Enabled);
+            using var without = Convolve();
+            Assert.False(withOneDnn.eq(without).all().item<bool>(), "oneDNN on and off computed the same bits: the switch did not reach libtorch's choice of kernel");
         }
         finally { LibTorchBackends.TrySetOneDnn(before!.Value, out _); }
-        Assert.Equal(before, LibTorchBackends.OneDnnEnabled);
+        Assert.Equal(before, OneDnnConvolutions.Enabled);
+    }
+
+    [Fact]
+    public void The_decision_follows_the_check_the_switch_and_the_setting()
+    {
+        // Every branch, with a stand-in check and switch, so that a healthy machine tests the repair too.
+        var switchedOff = 0;
+        string? Off() { switchedOff++; return null; }
+        string? Cannot() => "no switch in this test";
+        var checks = 0;
+        Func<string?> Answers(params string?[] answers) => () => answers[checks++];
+
+        var right = OneDnnConvolutions.Decide(null, Answers([null]), Off);
+        Assert.Equal(new OneDnnConvolutions.Outcome(null, false, true), right);
+        Assert.Equal(0, switchedOff);
+
+        checks = 0;
+        var repaired = OneDnnConvolutions.Decide("check", Answers("a test's shape: off by 90%", null), Off);
+        Assert.Equal(1, switchedOff);
+        Assert.Equal(2, checks);   // checked again after the switch
+        Assert.True(repaired.SwitchedOff && repaired.Right);
+        Assert.Equal("libtorch's oneDNN kernels computed wrong float32 convolutions on this CPU (a test's shape: off by 90%), so oneDNN is switched off in this process: libtorch's own kernels compute them right, more slowly", repaired.Fault);
+
+        checks = 0;
+        var stillWrong = OneDnnConvolutions.Decide(null, Answers("off by 90%", "off by 50%"), Off);
+        Assert.True(stillWrong.SwitchedOff);
+        Assert.False(stillWrong.Right);
+        Assert.EndsWith("with oneDNN switched off they are still wrong (off by 50%): convolutions on this CPU cannot be trusted", stillWrong.Fault);
+
+        checks = 0;
+        var unswitchable = OneDnnConvolutions.Decide(null, Answers("off by 90%"), Cannot);
+        Assert.False(unswitchable.SwitchedOff || unswitchable.Right);
+        Assert.EndsWith("and they cannot be switched off here (no switch in this test): convolutions on this CPU cannot be trusted", unswitchable.Fault);
+
+        // A check that cannot run is not a wrong one: oneDNN stays on, and the sentence says so.
+        switchedOff = 0;
+        var unknown = OneDnnConvolutions.Decide(null, () => throw new InvalidOperationException("a test's failure"), Off);
+        Assert.Equal(0, switchedOff);
+        Assert.False(unknown.SwitchedOff);
+        Assert.Equal("libtorch's oneDNN convolutions could not be checked on this CPU (InvalidOperationException: a test's failure); oneDNN was left on", unknown.Fault);
+
+        // The setting: on and off skip the check; anything else is named with the values it may take.
+        string? NeverAsked() => throw new InvalidOperationException("the setting should have skipped the check");
+        Assert.Equal(new OneDnnConvolutions.Outcome(null, false, true), OneDnnConvolutions.Decide("on", NeverAsked, Off));
+        var forcedOff = OneDnnConvolutions.Decide(" OFF ", NeverAsked, Off);
+        Assert.True(forcedOff.SwitchedOff && forcedOff.Right);
+        Assert.Equal("libtorch's oneDNN is switched off (DEEPVISION_ONEDNN=off): libtorch's own kernels compute convolutions, more slowly", forcedOff.Fault);
+        Assert.False(OneDnnConvolutions.Decide("off", NeverAsked, Cannot).SwitchedOff);
+        var typo = OneDnnConvolutions.Decide("of", NeverAsked, Off);
+        Assert.False(typo.SwitchedOff);
+        Assert.Equal("DEEPVISION_ONEDNN is \"of\": it must be \"check\" (the default), \"on\" or \"off\"; oneDNN was left on, unchecked", typo.Fault);
     }
 
     [Fact]
@@ -88,6 +152,8 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
         // The measure itself: float32 against float64 is off by about float32's precision on right kernels.
         Assert.InRange(OneDnnConvolutions.LargestRelativeError(16, 24, 1, inputGradient: true), 1e-9, 1e-5);
         Assert.InRange(OneDnnConvolutions.LargestRelativeError(24, 48, 2, inputGradient: false), 1e-9, 1e-5);
+        // Inside no_grad too (the check turns gradients on for itself).
+        using (torch.no_grad()) Assert.Null(OneDnnConvolutions.Probe());
     }
 
     [Fact]
@@ -95,9 +161,10 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
     {
         var info = DeviceSetup.Setup(quiet: true);
         Assert.Equal(OneDnnConvolutions.Fault, info.OneDnnFault);
-        if (info.OneDnnFault is null) Assert.DoesNotContain("convolutions:", info.ToString());
-        else Assert.Contains($"\nconvolutions: {info.OneDnnFault}", info.ToString());
+        Assert.Equal(OneDnnConvolutions.SwitchedOff, info.OneDnnSwitchedOff);
+        if (info.OneDnnFault is null) Assert.DoesNotContain("\nCPU convolutions:", info.ToString());
+        else Assert.Contains($"\nCPU convolutions: {info.OneDnnFault}", info.ToString());
         var faulty = new DeviceInfo(torch.CPU, "0.107.0", "2.10.0", 0, 2, 42, null) { OneDnnFault = "a test's words" };
-        Assert.EndsWith("\nconvolutions: a test's words", faulty.ToString());
+        Assert.EndsWith("\nCPU convolutions: a test's words", faulty.ToString());
     }
 }

@@ -136,7 +136,7 @@ public class NotebookToolTests
             Cell("code", "var live = DeepVision.LiveDisplay.Show(\"starting\");\nfor (var i = 0; i < 5; i++) live.Update($\"step {i}\");\nlive.Finish(\"all 5 steps done\");"),
             // In the kernel, where TorchSharp's libraries come from the package folder: the oneDNN check and its switch
             // (a call into libtorch by its exported name) work there as in this test process.
-            Cell("code", "var setup = DeepVision.Devices.DeviceSetup.Setup(quiet: true);\nConsole.WriteLine($\"convolutions right: {DeepVision.Devices.OneDnnConvolutions.Right}, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}\");"),
+            Cell("code", "var setup = DeepVision.Devices.DeviceSetup.Setup(quiet: true);\nConsole.WriteLine($\"convolutions right: {DeepVision.Devices.OneDnnConvolutions.Right}, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}, oneDNN on: {DeepVision.Devices.OneDnnConvolutions.Enabled}\");"),
         ], new JsonObject { ["quick"] = new JsonObject { ["epochs"] = 2, ["rate"] = 0.5, ["label"] = "quick \"q\"", ["fast"] = true } });
         // The helpers package for the live display, referenced the way the course's notebooks reference it, before any
         // other code runs (the kernel accepts `#r "nuget: …"` only then).
@@ -170,7 +170,8 @@ public class NotebookToolTests
         // Five updates of one live display: one output, its last state.
         var live = Assert.Single(executed.Cells[5].Outputs);
         Assert.Contains("all 5 steps done", live!.ToJsonString());
-        Assert.Contains($"convolutions right: True, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}", string.Concat(executed.Cells[6].Outputs.Select(o => TextOf(o!["text"]))));
+        // "oneDNN on" reads the switch through its exported name: True or False there, never empty (not found).
+        Assert.Contains($"convolutions right: True, oneDNN switched off: {DeepVision.Devices.OneDnnConvolutions.SwitchedOff}, oneDNN on: {!DeepVision.Devices.OneDnnConvolutions.SwitchedOff}\n", string.Concat(executed.Cells[6].Outputs.Select(o => TextOf(o!["text"]))));
     }
 
     /// <summary>A cell's outputs as (type, stream name or MIME types, text) in stored order.</summary>
@@ -203,7 +204,7 @@ public class NotebookToolTests
         Assert.True(code == 0, log);
         Assert.Contains("| in order |", log);   // the Result: line, read from the stream outputs
         var executed = Notebook.Load(Path.Combine(outDir, "dv-tool-order.ipynb"));
-        Assert.Equal(7, executed.Cells.Count);   // the tool's own cell is not in the copy
+        Assert.Equal(6, executed.Cells.Count);   // the tool's own cell is not in the copy
         Assert.Equal(
             [("stream", "stdout", "training precision: bfloat16\n"), ("display_data", "text/html", "<b>the chart</b>"), ("stream", "stdout", "printed after the chart\nResult: in order\n")],
             Shown(executed.Cells[3]));
