@@ -59,25 +59,8 @@ public static class BFloat16Convolutions
         return null;
     }
 
-    /// <summary>Values in [-1, 1] that vary from element to element, made without a random generator.</summary>
-    internal static Tensor Pattern(long[] shape, double step) =>
-        torch.sin(torch.arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float32) * step).reshape(shape);
+    private static double LargestRelativeError(Tensor input, Tensor weight, bool inputGradient) =>
+        ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient, ScalarType.Float32, ScalarType.BFloat16);
 
-    /// <summary>max |float32 - bfloat16| / max |float32| of a 3×3 convolution's output, or of its input's gradient.</summary>
-    internal static double LargestRelativeError(Tensor input, Tensor weight, bool inputGradient)
-    {
-        Tensor Compute(ScalarType type)
-        {
-            // A leaf of its own: to() hands back the input itself when the type already matches.
-            var x = input.to(type).detach().requires_grad_(inputGradient);
-            var y = nn.functional.conv2d(x, weight.to(type), padding: [1, 1]);
-            if (!inputGradient) return y.detach().to(ScalarType.Float32);
-            // A fixed weighting of the outputs, so that every output position sends back a different gradient.
-            (y * Pattern(y.shape, 0.71).to(type)).sum().backward();
-            return x.grad!.to(ScalarType.Float32);
-        }
-        var exact = Compute(ScalarType.Float32);
-        var reduced = Compute(ScalarType.BFloat16);
-        return (exact - reduced).abs().max().item<float>() / Math.Max(exact.abs().max().item<float>(), 1e-12);
-    }
+    private static Tensor Pattern(long[] shape, double step) => ConvolutionComparison.Pattern(shape, step, ScalarType.Float32);
 }

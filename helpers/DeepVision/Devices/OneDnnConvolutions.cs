@@ -141,28 +141,12 @@ public static class OneDnnConvolutions
         [(16, 24, 1, true), (24, 48, 2, false), (48, 96, 2, true)];
 
     /// <summary>max |float64 - float32| / max |float64| of a 3×3 convolution's output, or of its input's gradient, on
-    /// the CPU; NaN where the float32 result is not finite.</summary>
+    /// fixed patterns on the CPU (batch 4, 12 px); NaN where the float32 result is not finite.</summary>
     internal static double LargestRelativeError(int inputs, int outputs, int stride, bool inputGradient)
     {
-        const int batch = 4, size = 12;
         using var scope = torch.NewDisposeScope();
-        var input = Pattern([batch, inputs, size, size], 0.37, ScalarType.Float64);
-        var weight = Pattern([outputs, inputs, 3, 3], 1.91, ScalarType.Float64) * 0.3;
-        Tensor Compute(ScalarType type)
-        {
-            var x = input.to(type).detach().requires_grad_(inputGradient);
-            var y = nn.functional.conv2d(x, weight.to(type), strides: [stride, stride], padding: [1, 1]);
-            if (!inputGradient) return y.detach().to(ScalarType.Float64);
-            (y * Pattern(y.shape, 0.71, type)).sum().backward();
-            return x.grad!.to(ScalarType.Float64);
-        }
-        var exact = Compute(ScalarType.Float64);
-        var single = Compute(ScalarType.Float32);
-        var error = (exact - single).abs().max().item<double>() / Math.Max(exact.abs().max().item<double>(), 1e-12);
-        return single.isfinite().all().item<bool>() ? error : double.NaN;
+        var input = ConvolutionComparison.Pattern([4, inputs, 12, 12], 0.37, ScalarType.Float64);
+        var weight = ConvolutionComparison.Pattern([outputs, inputs, 3, 3], 1.91, ScalarType.Float64) * 0.3;
+        return ConvolutionComparison.LargestRelativeError(input, weight, stride, inputGradient, ScalarType.Float64, ScalarType.Float32);
     }
-
-    /// <summary>Values in [-1, 1] on the CPU that vary from element to element, made without a random generator.</summary>
-    internal static Tensor Pattern(long[] shape, double step, ScalarType type) =>
-        torch.sin(torch.arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float64, device: torch.CPU) * step).reshape(shape).to(type);
 }

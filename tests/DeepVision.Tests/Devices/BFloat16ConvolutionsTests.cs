@@ -58,16 +58,16 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         // input's gradient) run and are measured on every machine, also inside no_grad.
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var input = BFloat16Convolutions.Pattern([4, 16, 12, 12], 0.41);
-        var weight = BFloat16Convolutions.Pattern([16, 16, 3, 3], 1.13);
+        var input = ConvolutionComparison.Pattern([4, 16, 12, 12], 0.41, ScalarType.Float32);
+        var weight = ConvolutionComparison.Pattern([16, 16, 3, 3], 1.13, ScalarType.Float32);
         // libtorch's own bfloat16 kernels, where oneDNN is switched off (OneDnnConvolutionsTests), round more: up to 8%
         // of the largest value measured on the faulty machine (on other shapes), against 0.3 to 0.5% for oneDNN's; 10%
         // is a loose bound there, which a wrong kernel (off by tens of percent) still exceeds.
         var bound = OneDnnConvolutions.SwitchedOff ? 0.1 : 0.02;
         using (torch.enable_grad())
         {
-            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: false), 1e-4, bound);
-            Assert.InRange(BFloat16Convolutions.LargestRelativeError(input, weight, inputGradient: true), 1e-4, bound);
+            Assert.InRange(ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient: false, ScalarType.Float32, ScalarType.BFloat16), 1e-4, bound);
+            Assert.InRange(ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient: true, ScalarType.Float32, ScalarType.BFloat16), 1e-4, bound);
         }
         Assert.False(input.requires_grad, "the check marked the caller's tensor as needing a gradient");
         Assert.Null(input.grad);

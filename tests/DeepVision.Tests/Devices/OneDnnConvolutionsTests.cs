@@ -70,8 +70,8 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
         Tensor Convolve()
         {
             using var scope = torch.NewDisposeScope();
-            var x = OneDnnConvolutions.Pattern([4, 16, 12, 12], 0.37, ScalarType.Float32);
-            var w = OneDnnConvolutions.Pattern([24, 16, 3, 3], 1.91, ScalarType.Float32);
+            var x = ConvolutionComparison.Pattern([4, 16, 12, 12], 0.37, ScalarType.Float32);
+            var w = ConvolutionComparison.Pattern([24, 16, 3, 3], 1.91, ScalarType.Float32);
             return functional.conv2d(x, w, padding: [1, 1]).MoveToOuterDisposeScope();
         }
         try
