@@ -69,6 +69,13 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
             Assert.InRange(ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient: false, ScalarType.Float32, ScalarType.BFloat16), 1e-4, bound);
             Assert.InRange(ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient: true, ScalarType.Float32, ScalarType.BFloat16), 1e-4, bound);
         }
+        // A result that is not a number somewhere measures NaN, which both checks read as over their bound.
+        using (torch.enable_grad())
+        {
+            using var poisoned = weight.clone();
+            poisoned[0, 0, 1, 1] = torch.tensor(float.NaN);
+            Assert.True(double.IsNaN(ConvolutionComparison.LargestRelativeError(input, poisoned, 1, inputGradient: false, ScalarType.Float32, ScalarType.BFloat16)));
+        }
         Assert.False(input.requires_grad, "the check marked the caller's tensor as needing a gradient");
         Assert.Null(input.grad);
         // The whole check runs inside no_grad too (it turns gradients on for itself).
