@@ -162,7 +162,7 @@ verb_doctor() {
     if [[ -d /sys/devices/system/cpu/cpu0/cache/index0 ]]; then
       echo "CPU caches:          described"
     else
-      echo "CPU caches:          not described by this CPU (a virtual machine's CPUID): libtorch's oneDNN may compute wrong convolutions or end with SIGFPE (exit 136); helpers 0.19.0 and later switch it off where they find its convolutions wrong (DEEPVISION_ONEDNN=off forces it), notebooks on earlier helpers do not (README, Troubleshooting)"
+      echo "CPU caches:          not described by this CPU (a virtual machine's CPUID): libtorch's oneDNN may compute wrong convolutions or end with SIGFPE (exit 136); helpers 0.20.0 and later limit it to its SSE4.1 kernels there and check them, 0.19.0 switches it off where it finds its convolutions wrong (DEEPVISION_ONEDNN=off forces that), notebooks on earlier helpers do neither (README, Troubleshooting)"
     fi
   fi
   if [[ "${1:-}" == "--provision" ]]; then

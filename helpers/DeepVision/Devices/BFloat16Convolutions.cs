@@ -19,8 +19,8 @@ public static class BFloat16Convolutions
     private static readonly Lazy<string?> CpuFault = new(Probe);
 
     /// <summary>Null where the CPU's bfloat16 convolutions agree with float32 ones; otherwise why bfloat16 is not to be
-    /// used here, in a sentence: its convolutions are wrong, or oneDNN, its fast kernels, is switched off
-    /// (<see cref="OneDnnConvolutions"/>; libtorch's own bfloat16 convolutions are slow, and were up to 8% off).</summary>
+    /// used here, in a sentence: its convolutions are wrong, or oneDNN, its fast kernels, is switched off or limited to
+    /// SSE4.1, which has no bfloat16 instructions (<see cref="OneDnnConvolutions"/>; libtorch's own bfloat16 convolutions are slow, and were up to 8% off).</summary>
     public static string? Fault => CpuFault.Value;
 
     /// <summary>
@@ -35,6 +35,10 @@ public static class BFloat16Convolutions
         OneDnnConvolutions.EnsureChecked();
         if (OneDnnConvolutions.SwitchedOff)
             return "bfloat16 is fast only with libtorch's oneDNN kernels, which are switched off in this process (CPU convolutions line)";
+        if (OneDnnConvolutions.LimitedToSse41)
+            return "bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and oneDNN is limited to its SSE4.1 kernels in this process (CPU convolutions line)";
+        if (OneDnnInstructionLimit.WithoutFastBFloat16)
+            return $"bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and {OneDnnInstructionLimit.Variable}={OneDnnInstructionLimit.Current()} limits oneDNN to kernels without bfloat16 instructions";
         try
         {
             using var scope = torch.NewDisposeScope();

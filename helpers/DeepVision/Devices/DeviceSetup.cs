@@ -22,12 +22,15 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
 
     /// <summary>
     /// What was wrong with libtorch's oneDNN convolutions on this CPU and what was done (<see cref="OneDnnConvolutions.Fault"/>:
-    /// oneDNN switched off where that makes them right), or null where they are right.
+    /// oneDNN limited to its SSE4.1 kernels, or switched off, where that makes them right), or null where they are right.
     /// </summary>
     public string? OneDnnFault { get; init; }
 
     /// <summary>Whether libtorch's oneDNN kernels are switched off in this process (<see cref="OneDnnConvolutions.SwitchedOff"/>).</summary>
     public bool OneDnnSwitchedOff { get; init; }
+
+    /// <summary>Whether oneDNN computes with its SSE4.1 kernels only in this process (<see cref="OneDnnConvolutions.LimitedToSse41"/>).</summary>
+    public bool OneDnnLimitedToSse41 { get; init; }
 
     /// <summary>Whether freed CPU tensor memory is kept for reuse (<see cref="CpuAllocator.ReuseFreedMemory"/>: Linux with glibc).</summary>
     public bool ReusesFreedMemory { get; init; }
@@ -45,12 +48,13 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
 }
 
 /// <summary>One call at the top of every notebook: choose the device (CUDA, then MPS, then CPU), seed everything,
-/// keep freed CPU tensor memory for reuse, and switch off libtorch's oneDNN where it computes wrong convolutions.</summary>
+/// keep freed CPU tensor memory for reuse, and limit or switch off libtorch's oneDNN where it computes wrong convolutions.</summary>
 public static class DeviceSetup
 {
     /// <summary>
     /// Loads TorchSharp's own native libraries (<see cref="NativeTorch.LoadOwnLibraries"/>); checks this CPU's oneDNN
-    /// convolutions and switches oneDNN off where they are wrong (<see cref="OneDnnConvolutions"/>); picks CUDA when TorchSharp
+    /// convolutions, limiting oneDNN to its SSE4.1 kernels on a CPU that hides its caches and switching it off where they
+    /// are wrong (<see cref="OneDnnConvolutions"/>); picks CUDA when TorchSharp
     /// can use it, then Apple's MPS, then the CPU; initialises the device type the way
     /// scripts and notebooks need; seeds libtorch's generators; keeps freed CPU tensor memory for reuse
     /// (<see cref="CpuAllocator.ReuseFreedMemory"/>); prints what it found (unless <paramref name="quiet"/>).
@@ -60,7 +64,7 @@ public static class DeviceSetup
     {
         // Before TorchSharp's first native call: its own libtorch, not another one on the library path.
         NativeTorch.LoadOwnLibraries();
-        // Before anything computes a convolution: where oneDNN's are wrong on this CPU, it is switched off.
+        // Before anything computes a convolution: oneDNN fixes its instruction set at its first computation.
         var oneDnnFault = OneDnnConvolutions.Fault;
         var reusesFreedMemory = CpuAllocator.ReuseFreedMemory();
         torch.manual_seed(seed);
@@ -89,6 +93,7 @@ public static class DeviceSetup
             ReusesFreedMemory = reusesFreedMemory,
             OneDnnFault = oneDnnFault,
             OneDnnSwitchedOff = OneDnnConvolutions.SwitchedOff,
+            OneDnnLimitedToSse41 = OneDnnConvolutions.LimitedToSse41,
         };
         if (!quiet)
         {

@@ -45,6 +45,12 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
             Assert.Equal("bfloat16 is fast only with libtorch's oneDNN kernels, which are switched off in this process (CPU convolutions line)", fault);
             return;
         }
+        if (OneDnnConvolutions.LimitedToSse41)
+        {
+            // A CPU that hides its caches: oneDNN computes with its SSE4.1 kernels, which have no bfloat16 instructions.
+            Assert.Equal("bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and oneDNN is limited to its SSE4.1 kernels in this process (CPU convolutions line)", fault);
+            return;
+        }
         Assert.Equal(Math.Max(outputError, gradientError) > 0.05, fault is not null);
         if (fault is not null) Assert.StartsWith("bfloat16 convolutions compute wrong results on this CPU", fault);
         // Wherever the kernels are right, they are right to bfloat16's precision, not just under the check's bound.
@@ -60,10 +66,10 @@ public class BFloat16ConvolutionsTests(ITestOutputHelper output)
         using var noGrad = torch.no_grad();
         var input = ConvolutionComparison.Pattern([4, 16, 12, 12], 0.41, ScalarType.Float32);
         var weight = ConvolutionComparison.Pattern([16, 16, 3, 3], 1.13, ScalarType.Float32);
-        // libtorch's own bfloat16 kernels, where oneDNN is switched off (OneDnnConvolutionsTests), round more: up to 8%
-        // of the largest value measured on the faulty machine (on other shapes), against 0.3 to 0.5% for oneDNN's; 10%
-        // is a loose bound there, which a wrong kernel (off by tens of percent) still exceeds.
-        var bound = OneDnnConvolutions.SwitchedOff ? 0.1 : 0.02;
+        // libtorch's own bfloat16 kernels, where oneDNN is switched off or limited to SSE4.1 (OneDnnConvolutionsTests),
+        // round more: up to 8% of the largest value measured on the faulty machine (on other shapes), against 0.3 to 0.5%
+        // for oneDNN's AVX-512 ones; 10% is a loose bound there, which a wrong kernel (off by tens of percent) still exceeds.
+        var bound = OneDnnConvolutions.SwitchedOff || OneDnnConvolutions.LimitedToSse41 ? 0.1 : 0.02;
         using (torch.enable_grad())
         {
             Assert.InRange(ConvolutionComparison.LargestRelativeError(input, weight, 1, inputGradient: false, ScalarType.Float32, ScalarType.BFloat16), 1e-4, bound);
