@@ -35,10 +35,12 @@ public static class BFloat16Convolutions
         OneDnnConvolutions.EnsureChecked();
         if (OneDnnConvolutions.SwitchedOff)
             return "bfloat16 is fast only with libtorch's oneDNN kernels, which are switched off in this process (CPU convolutions line)";
-        if (OneDnnConvolutions.LimitedToSse41)
-            return "bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and oneDNN is limited to its SSE4.1 kernels in this process (CPU convolutions line)";
-        if (OneDnnInstructionLimit.WithoutFastBFloat16)
-            return $"bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and {OneDnnInstructionLimit.Variable}={OneDnnInstructionLimit.Current()} limits oneDNN to kernels without bfloat16 instructions";
+        // The helpers' own limit is one such setting (asked directly too: oneDNN keeps what it read, whatever the
+        // variable says later); the line then points at its reason.
+        if (OneDnnConvolutions.LimitedToSse41 || OneDnnInstructionLimit.WithoutFastBFloat16)
+            return "bfloat16 is fast only with libtorch's oneDNN AVX-512 kernels, and " + (OneDnnConvolutions.LimitedToSse41
+                ? "oneDNN is limited to its SSE4.1 kernels in this process (CPU convolutions line)"
+                : $"{OneDnnInstructionLimit.Variable}={OneDnnInstructionLimit.Current()} limits oneDNN to kernels without bfloat16 instructions");
         try
         {
             using var scope = torch.NewDisposeScope();

@@ -10,7 +10,8 @@ public sealed record DeviceInfo(Device Device, string TorchSharpVersion, string 
     /// (<c>TrainingOptions.Precision = Precision.MixedBFloat16</c>) trains about twice as fast: a CPU with AVX-512 BF16
     /// or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and later) or ARM's BF16 extension, or a CUDA GPU.
     /// Elsewhere bfloat16 is emulated and slower than float32. False also where the CPU has the instructions but its
-    /// bfloat16 convolutions compute wrong results, or oneDNN, its fast kernels, is switched off (<see cref="BFloat16Fault"/>).
+    /// bfloat16 convolutions compute wrong results, or oneDNN, its fast kernels, is switched off or limited to instruction
+    /// sets without bfloat16 instructions, the helpers' SSE4.1 limit included (<see cref="BFloat16Fault"/>).
     /// </summary>
     public bool FastBFloat16 => Device.type == DeviceType.CUDA || (BFloat16Instructions is not null && BFloat16Fault is null);
 

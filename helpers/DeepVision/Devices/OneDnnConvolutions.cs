@@ -11,8 +11,8 @@ namespace DeepVision.Devices;
 /// which must happen before anything computes; then float32 convolutions are checked against float64 ones; where they
 /// are wrong, oneDNN is switched off (PyTorch's <c>torch.backends.mkldnn.enabled = False</c>, which TorchSharp does not
 /// offer), so that libtorch's own kernels compute them, and checked again. <c>./build.sh bench onednn</c> measures the
-/// costs. Checked once per process, in milliseconds, by <see cref="DeviceSetup.Setup"/> and by the training loop
-/// before it computes anything. The environment variable <c>DEEPVISION_ONEDNN</c> overrides the check: <c>off</c>
+/// costs. Checked once per process, in milliseconds, by <see cref="DeviceSetup.Setup"/>, or else by whichever helper
+/// first computes with a model (training, evaluation, predictions, Grad-CAM, cached features, a model summary). The environment variable <c>DEEPVISION_ONEDNN</c> overrides the check: <c>off</c>
 /// switches oneDNN off unchecked (for a machine where it crashes but computes right), <c>on</c> keeps it as it is,
 /// unlimited and unchecked, <c>check</c> (or unset) checks.
 /// </summary>
@@ -68,13 +68,20 @@ public static class OneDnnConvolutions
     public static void EnsureChecked() => _ = State.Value;
 
     private static int reported;
+    private static int requests;
+
+    /// <summary>How many times code about to compute has asked for the check (<see cref="EnsureCheckedAndSaid"/>): tests
+    /// see with it that each way into computing asks, also after the check has run.</summary>
+    internal static int Requests => Volatile.Read(ref requests);
 
     /// <summary>
-    /// <see cref="EnsureChecked"/> for code that computes without having called <see cref="DeviceSetup.Setup"/> (the
-    /// training loop, evaluation): prints <see cref="Fault"/> to standard error where no device line has shown it.
+    /// <see cref="EnsureChecked"/> for the helpers that compute with a model, which a script may call without having
+    /// called <see cref="DeviceSetup.Setup"/> (the training loop, <c>ModelRun</c>, the model summary):
+    /// prints <see cref="Fault"/> to standard error where no device line has shown it.
     /// </summary>
     internal static void EnsureCheckedAndSaid()
     {
+        Interlocked.Increment(ref requests);
         if (TakeUnreported() is { } fault) Console.Error.WriteLine($"{(Right ? "note" : "warning")}: {fault}");
     }
 
@@ -98,22 +105,14 @@ public static class OneDnnConvolutions
             case null or "" or "check": break;
             case "on": return new(null, false, true);
             case "off":
-                string? cannotSwitch;
-                try { cannotSwitch = switchOff(); }
-                catch (Exception e) { cannotSwitch = $"{e.GetType().Name}: {e.Message}"; }
-                return cannotSwitch is not null
+                return ReasonNotDone(switchOff) is { } cannotSwitch
                     ? new($"{Setting}=off asks to switch libtorch's oneDNN off, but it cannot be switched off here ({cannotSwitch})", false, true)
                     : new($"libtorch's oneDNN is switched off ({Setting}=off): libtorch's own kernels compute convolutions, more slowly", true, true);
             default:
                 return new($"{Setting} is \"{setting}\": it must be \"check\" (the default), \"on\" or \"off\"; oneDNN was left on, unchecked", false, true);
         }
         // Before anything computes: oneDNN fixes its kernels' instruction set at its first computation.
-        string? notLimited = null;
-        if (cachesHidden)
-        {
-            try { notLimited = limitToSse41(); }
-            catch (Exception e) { notLimited = $"{e.GetType().Name}: {e.Message}"; }
-        }
+        var notLimited = cachesHidden ? ReasonNotDone(limitToSse41) : null;
         var limited = cachesHidden && notLimited is null;
         const string hidden = "this CPU hides its cache sizes (a virtual machine's CPUID), and on the one such CPU seen so far oneDNN's AVX, AVX2 and AVX-512 kernels computed wrong convolutions";
         string? wrong;
@@ -129,17 +128,10 @@ public static class OneDnnConvolutions
                 ? new($"{hidden}, so oneDNN is limited to its SSE4.1 kernels in this process ({OneDnnInstructionLimit.Variable}={OneDnnInstructionLimit.Sse41}), and the check finds its convolutions right", false, true, true)
                 : new(null, false, true);
         var what = $"libtorch's oneDNN kernels computed wrong float32 convolutions on this CPU ({wrong})" +
-                   (limited ? $", also limited to SSE4.1 (or limited too late: oneDNN had computed before in this process)"
+                   (limited ? ", also limited to SSE4.1 (or limited too late: oneDNN had computed before in this process)"
                     : cachesHidden ? $", which hides its cache sizes; oneDNN could not be limited to its SSE4.1 kernels ({notLimited})" : "");
-        try
-        {
-            if (switchOff() is { } cannot)
-                return new($"{what}, and they cannot be switched off here ({cannot}): convolutions on this CPU cannot be trusted", false, false);
-        }
-        catch (Exception e)
-        {
-            return new($"{what}, and switching oneDNN off failed ({e.GetType().Name}: {e.Message}): convolutions on this CPU cannot be trusted", false, false);
-        }
+        if (ReasonNotDone(switchOff) is { } cannot)
+            return new($"{what}, and they cannot be switched off here ({cannot}): convolutions on this CPU cannot be trusted", false, false);
         try
         {
             // Still wrong without oneDNN: oneDNN stays off all the same, since the fault was found in its kernels.
@@ -151,6 +143,13 @@ public static class OneDnnConvolutions
             return new($"{what}, so oneDNN is switched off in this process; the check could not run again ({e.GetType().Name}: {e.Message})", true, true);
         }
         return new($"{what}, so oneDNN is switched off in this process: libtorch's own kernels compute them right, more slowly", true, true);
+
+        // A step (the switch, the limit) answers null where it was done, else why not; an exception is a reason too.
+        static string? ReasonNotDone(Func<string?> step)
+        {
+            try { return step(); }
+            catch (Exception e) { return $"{e.GetType().Name}: {e.Message}"; }
+        }
     }
 
     // NNPACK off as well: libtorch considers it for the float32 convolutions it does not give oneDNN (small batches

@@ -22,7 +22,7 @@ internal static class OneDnnInstructionLimit
 
     // oneDNN's instruction sets without bfloat16 instructions: with the setting at one of these, bfloat16 is slow.
     private static readonly HashSet<string> WithoutBFloat16 = new(StringComparer.OrdinalIgnoreCase)
-        { "SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX512_CORE", "AVX512_CORE_VNNI" };
+        { Sse41, "AVX", "AVX2", "AVX2_VNNI", "AVX512_CORE", "AVX512_CORE_VNNI" };
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);

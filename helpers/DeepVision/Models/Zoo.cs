@@ -2,7 +2,7 @@ namespace DeepVision.Models;
 
 /// <summary>
 /// The models TorchVision lacks: the CPU-sized networks the course trains (LeNet-5, notebook 06's CIFAR network, a
-/// CIFAR AlexNet, CIFAR ResNets, a small ViT) and ViT-B/16, named the torchvision way. The standard ImageNet
+/// CIFAR AlexNet, CIFAR ResNets, a small ViT), ResNet-D and ViT-B/16, named the torchvision way. The standard ImageNet
 /// architectures are TorchVision's own: <c>torchvision.models.alexnet()</c>, <c>vgg16()</c>, <c>resnet18()</c>,
 /// <c>mobilenet_v2()</c>, …, with torchvision's state_dict names, so that its weights load by name.
 /// </summary>
@@ -19,6 +19,15 @@ public static class Zoo
     /// <summary>A CIFAR-10 ResNet (He et al. 2015): <paramref name="depth"/> = 6n + 2 layers, 0.27M parameters at depth 20;
     /// without <paramref name="residual"/>, the same network without skip connections.</summary>
     public static CifarResNet resnet_cifar(int depth = 20, int numClasses = 10, bool residual = true) => new(depth, numClasses, residual);
+    /// <summary>
+    /// ResNet-50-D (He et al. 2019, "bag of tricks"): torchvision's resnet50 with a stem of three 3x3 convolutions and
+    /// shortcuts that average before they subsample (25.6M parameters at 1,000 classes, timm's names); each block's last
+    /// batch normalization starts at zero unless <paramref name="zeroInitResidual"/> is false.
+    /// </summary>
+    public static ResNetD resnet50d(int numClasses = 1000, bool zeroInitResidual = true) => new([3, 4, 6, 3], numClasses, zeroInitResidual);
+    /// <summary>ResNet-26-D: ResNet-50-D with two blocks per stage (16.0M parameters at 1,000 classes), about 60% of its
+    /// compute (2.6 G multiply-adds at 224 px against 4.35 G).</summary>
+    public static ResNetD resnet26d(int numClasses = 1000, bool zeroInitResidual = true) => new([2, 2, 2, 2], numClasses, zeroInitResidual);
     /// <summary>
     /// The ImageNet-trained ResNet of the <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> package as a feature extractor
     /// (torchvision-style names, stages [2, 2, 2, 3], 512-d output); its preprocessing is <see cref="ImageNetResNet.Preprocess"/>.

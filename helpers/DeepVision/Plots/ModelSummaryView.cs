@@ -31,11 +31,12 @@ public static class ModelSummaryView
     {
         ArgumentNullException.ThrowIfNull(summary);
         static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
-        var sb = new StringBuilder("<table><thead><tr><th>Layer</th><th>Type</th><th>Output shape</th><th>Param #</th></tr></thead><tbody>");
+        var sb = new StringBuilder("<table><thead><tr><th>Layer</th><th>Type</th><th>Output shape</th><th>Param #</th><th>Mult-adds</th></tr></thead><tbody>");
         foreach (var l in summary.Layers)
-            sb.Append($"<tr><td>{WebUtility.HtmlEncode(l.Name)}</td><td>{l.Type}</td><td>{Sizes.ShapeText(l.OutputShape)}</td><td style=\"text-align:right\">{N(l.Parameters)}</td></tr>");
+            sb.Append($"<tr><td>{WebUtility.HtmlEncode(l.Name)}</td><td>{l.Type}</td><td>{Sizes.ShapeText(l.OutputShape)}</td><td style=\"text-align:right\">{N(l.Parameters)}</td><td style=\"text-align:right\">{N(l.MultiplyAdds)}</td></tr>");
         sb.Append("</tbody></table>");
         sb.Append($"<p>Input {Sizes.ShapeText(summary.InputShape)} · total parameters <b>{N(summary.TotalParameters)}</b> · trainable {N(summary.TrainableParameters)} · " +
+                  $"multiply-adds <b>{ModelSummary.Short(summary.TotalMultiplyAdds)}</b>{WebUtility.HtmlEncode(summary.UncountedNote)} · " +
                   $"parameter memory {ModelSummary.Megabytes(summary.ParameterBytes)} (+ {ModelSummary.Megabytes(summary.BufferBytes)} of buffers)</p>");
         return sb.ToString();
     }

@@ -17,6 +17,9 @@ public sealed class ModelRun : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(compute);
         compute.Validate();
+        // Every evaluation (Evaluate, Predict, top losses, Grad-CAM, cached features) comes through here: where this CPU's
+        // oneDNN computes wrong convolutions, it is limited or switched off before the first one.
+        Devices.OneDnnConvolutions.EnsureCheckedAndSaid();
         (this.model, this.compute) = (model, compute);
         mode = ModelMode.Evaluating(model);
         weights = compute.Precision == Precision.MixedBFloat16 ? new MixedPrecision(model, forTraining: false) : null;

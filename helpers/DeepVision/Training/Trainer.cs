@@ -98,7 +98,6 @@ public static class Trainer
     public static EvaluationResult Evaluate(Module<Tensor, Tensor> model, BatchLoader data, Module<Tensor, Tensor, Tensor>? loss = null,
         ComputeOptions? compute = null)
     {
-        Devices.OneDnnConvolutions.EnsureCheckedAndSaid();
         double lossSum = 0;
         long correct = 0, correct5 = 0, seen = 0;
         using (var run = (compute ?? ComputeOptions.Default).Evaluating(model))

@@ -1,5 +1,8 @@
 using DeepVision.Data;
 using DeepVision.Devices;
+using DeepVision.Interpretation;
+using DeepVision.Models;
+using DeepVision.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch.nn;
 
@@ -207,6 +210,10 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
         var unswitchable = OneDnnConvolutions.Decide(null, false, NotAsked, Answers("off by 90%"), Cannot);
         Assert.False(unswitchable.SwitchedOff || unswitchable.Right);
         Assert.EndsWith("and they cannot be switched off here (no switch in this test): convolutions on this CPU cannot be trusted", unswitchable.Fault);
+        checks = 0;
+        var switchThrows = OneDnnConvolutions.Decide(null, false, NotAsked, Answers("off by 90%"), () => throw new EntryPointNotFoundException("a test's"));
+        Assert.False(switchThrows.SwitchedOff || switchThrows.Right);
+        Assert.EndsWith("and they cannot be switched off here (EntryPointNotFoundException: a test's): convolutions on this CPU cannot be trusted", switchThrows.Fault);
 
         // A check that cannot run is not a wrong one: oneDNN stays on, and the sentence says so.
         switchedOff = 0;
@@ -267,6 +274,56 @@ public class OneDnnConvolutionsTests(ITestOutputHelper output)
         Assert.False(typo.SwitchedOff);
         Assert.Equal("DEEPVISION_ONEDNN is \"of\": it must be \"check\" (the default), \"on\" or \"off\"; oneDNN was left on, unchecked", typo.Fault);
         Assert.Equal(0, limits);
+    }
+
+    [Fact]
+    public void Every_way_into_computing_with_a_model_asks_for_the_check_first()
+    {
+        // The check runs once per process (here before any test), so what is counted is each entry point asking: a
+        // script that computes through any of them without DeviceSetup still gets right convolutions.
+        using var cifar = Datasets.CIFAR10(train: false, root: Path.Combine(RepoPaths.Root, "datasets"));
+        using var images = cifar.Take(16);
+        var batches = new BatchLoader(images, 8, torch.CPU, dropLast: true);
+        torch.manual_seed(0);
+        var asked = new AskedBeforeComputing();
+        using var conv = Conv2d(3, 4, 3, padding: 1);
+        using var model = Sequential(("asked", asked), ("conv", conv), ("relu", ReLU()), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()), ("fc", Linear(4, 10)));
+        Module<Tensor, Tensor> Fresh() => Sequential(("asked", asked), ("conv", Conv2d(3, 4, 3, padding: 1)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()), ("fc", Linear(4, 10)));
+        using var temp = new TempFolder();
+        var entryPoints = new (string Name, Action Compute)[]
+        {
+            ("Trainer.Fit", () => Trainer.Fit(model, batches, null, optim.SGD(model.parameters(), 0.01), CrossEntropyLoss(), new(1) { ShowProgress = false })),
+            ("Trainer.Evaluate", () => Trainer.Evaluate(model, batches)),
+            ("Trainer.Predict", () => Trainer.Predict(model, batches)),
+            ("TopLosses.Find", () => TopLosses.Find(model, batches, 4)),
+            ("GradCam.Compute", () => GradCam.Compute(model, conv, images.Images[..2].to_type(ScalarType.Float32).div(255))),
+            ("FeatureCache.Features", () => new FeatureCache(temp.Path).Features(model, images, x => x.to_type(ScalarType.Float32).div(255), "scaled", torch.CPU, log: TextWriter.Null)),
+            ("ModelSummary.Of", () => ModelSummary.Of(model, [1, 3, 32, 32])),
+            ("LearningRateFinder.Run", () => LearningRateFinder.Run(model, batches, optim.SGD(model.parameters(), 1e-4), CrossEntropyLoss(), steps: 4)),
+            ("TrainingSpeed.ImagesPerSecond", () => TrainingSpeed.ImagesPerSecond(Fresh, batches, net => optim.SGD(net.parameters(), 0.01), CrossEntropyLoss(), ComputeOptions.Default, passes: 1)),
+        };
+        foreach (var (name, compute) in entryPoints)
+        {
+            asked.Start();
+            compute();
+            Assert.True(asked.AskedFirst, $"{name} computed without asking for the convolution check first");
+        }
+    }
+
+    /// <summary>A layer that notes, at the first batch it sees after <see cref="Start"/>, whether the check was asked for
+    /// since.</summary>
+    private sealed class AskedBeforeComputing() : Module<Tensor, Tensor>("asked")
+    {
+        private int before;
+        public bool? AskedFirst { get; private set; }
+
+        public void Start() => (before, AskedFirst) = (OneDnnConvolutions.Requests, null);
+
+        public override Tensor forward(Tensor input)
+        {
+            AskedFirst ??= OneDnnConvolutions.Requests > before;
+            return input.alias();
+        }
     }
 
     [Fact]

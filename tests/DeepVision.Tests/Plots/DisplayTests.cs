@@ -312,6 +312,66 @@ public class DisplayTests
         Assert.Equal(61706 * 4, summary.ParameterBytes);
         Assert.Contains("Total parameters: 61,706", summary.ToString());
         Assert.Contains("<b>61,706</b>", summary.ToDisplayString("text/html"));
+        // Multiply-adds: 6·28·28·25 + 16·10·10·150 + 400·120 + 120·84 + 84·10, LeNet-5's 0.42 M.
+        Assert.Equal([117_600L, 0, 0, 240_000, 0, 0, 0, 48_000, 0, 10_080, 0, 840], summary.Layers.Select(l => l.MultiplyAdds));
+        Assert.Equal(416_520, summary.TotalMultiplyAdds);
+        Assert.Empty(summary.Uncounted);
+        Assert.Contains("Multiply-adds: 416,520 (416.5 k)", summary.ToString());
+        Assert.Contains("multiply-adds <b>416.5 k</b> · ", summary.ToDisplayString("text/html"));
+    }
+
+    [Fact]
+    public void Multiply_adds_match_the_published_figures_of_torchvisions_networks_and_name_what_they_leave_out()
+    {
+        // At 224 px: ResNet-18 1.81 G, VGG-16 15.5 G, MobileNetV2 (depthwise convolutions, one filter weight per input
+        // channel of its group) 0.30 G, the figures their papers and the usual counters give.
+        foreach (var (name, create, low, high) in new (string, Func<Module<Tensor, Tensor>>, double, double)[]
+        {
+            ("resnet18", () => torchvision.models.resnet18(), 1.80e9, 1.83e9),
+            ("vgg16", () => torchvision.models.vgg16(), 15.4e9, 15.6e9),
+            ("mobilenet_v2", () => torchvision.models.mobilenet_v2(), 0.29e9, 0.32e9),
+        })
+        {
+            using var model = create();
+            var one = ModelSummary.Of(model, [1, 3, 224, 224]);
+            Assert.InRange(one.TotalMultiplyAdds, low, high);
+            Assert.Empty(one.Uncounted);
+            // A batch of two computes twice as much.
+            if (name == "resnet18") Assert.Equal(2 * one.TotalMultiplyAdds, ModelSummary.Of(model, [2, 3, 224, 224]).TotalMultiplyAdds);
+        }
+        // The ViT of notebook 12 (65 tokens of width 128, 6 blocks): per block the projection to queries, keys and values
+        // 65·128·384, scores and weighted sum 2·65·65·128, the output projection 65·128·128, the MLP 2·65·128·256; then the
+        // 4×4 patch convolution 64·128·48 and the head on the class token 128·10.
+        using var vit = Zoo.vit_cifar();
+        var vitSummary = ModelSummary.Of(vit, [1, 3, 32, 32]);
+        Assert.Equal(6 * (65L * 128 * 384 + 2 * 65 * 65 * 128 + 65 * 128 * 128 + 2 * 65 * 128 * 256) + 64 * 128 * 48 + 128 * 10, vitSummary.TotalMultiplyAdds);
+        Assert.Empty(vitSummary.Uncounted);
+        Assert.Equal(6, vitSummary.Layers.Count(l => l.Type == "SelfAttention"));
+        // Each attention's row comes before its output projection's, in the order they start.
+        var firstAttention = vitSummary.Layers.ToList().FindIndex(l => l.Type == "SelfAttention");
+        Assert.EndsWith("out_proj", vitSummary.Layers[firstAttention + 1].Name);
+        // torch's MultiheadAttention has another signature: the summary cannot see its calls, and says so.
+        using var withTorchAttention = new WithTorchAttention();
+        Assert.Equal(["MultiheadAttention"], ModelSummary.Of(withTorchAttention, [1, 5, 8]).Uncounted);
+        // A layer with weights whose cost is not counted is named, and the total says it is a lower bound.
+        var prelu = ModelSummary.Of(Sequential(("conv", Conv2d(3, 8, 3)), ("bn", BatchNorm2d(8)), ("act", PReLU(1))), [1, 3, 10, 10]);
+        Assert.Equal(8 * 8 * 8 * 27, prelu.TotalMultiplyAdds);
+        Assert.Equal(["PReLU"], prelu.Uncounted);
+        Assert.Contains("Multiply-adds: 13,824 (13.8 k), not counting PReLU", prelu.ToString());
+        Assert.Equal("1.81 G", ModelSummary.Short(1_814_000_000));
+        Assert.Equal("999", ModelSummary.Short(999));
+        Assert.Equal("1.0 M", ModelSummary.Short(999_950));
+    }
+
+    /// <summary>A layer holding torch's MultiheadAttention (whose forward takes queries, keys and values).</summary>
+    private sealed class WithTorchAttention : Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.MultiheadAttention attention = MultiheadAttention(8, 2);
+        private readonly Module<Tensor, Tensor> after = Linear(8, 8);
+
+        public WithTorchAttention() : base(nameof(WithTorchAttention)) => RegisterComponents();
+
+        public override Tensor forward(Tensor x) => after.call(attention.call(x, x, x, null, false, null).Item1);
     }
 
     [Fact]

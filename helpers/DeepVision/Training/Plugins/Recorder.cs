@@ -61,6 +61,8 @@ internal sealed class Recorder : TrainingPlugin
 
     public override void AfterTraining(FitState fit)
     {
+        // A GPU computes behind the loop: the epoch's time includes the work still queued at its end.
+        if (fit.Train.Device.type == DeviceType.CUDA) torch.cuda.synchronize(fit.Train.Device);
         trainTime = watch.Elapsed;
         batchTime = fit.Train.BatchTime - batchTimeAtStart;
         learningRate = fit.Optimizer.ParamGroups.First().LearningRate;
