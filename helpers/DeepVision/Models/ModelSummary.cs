@@ -118,7 +118,8 @@ public sealed class ModelSummary
     // A filter's weights (input channels / groups × kernel) per output element; a linear layer's input features.
     private static long MultiplyAdds(nn.Module layer, Tensor output) => layer switch
     {
-        TorchSharp.Modules.Conv1d or TorchSharp.Modules.Conv2d or TorchSharp.Modules.Conv3d when layer.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter is { } w
+        // Transposed convolutions derive from Convolution, but their cost is per input element: named as uncounted.
+        TorchSharp.Modules.Convolution conv when conv is not TorchSharp.Modules.ConvolutionTranspose && conv.weight is { } w
             => output.numel() * (w.numel() / w.shape[0]),
         TorchSharp.Modules.Linear linear => output.numel() * linear.weight!.shape[1],
         // [batch, tokens, width] out: the projection to queries, keys and values, then scores and their weighted sum.

@@ -4,6 +4,7 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Interpretation;
 
+[Collection(RunsAloneCollection.Name)]
 public class InterpretationTests
 {
     /// <summary>

@@ -3,6 +3,7 @@ using DeepVision.Models;
 namespace DeepVision.Tests.Models;
 
 /// <summary>The course's from-scratch models start as torchvision's do (TorchVision's own models already do).</summary>
+[Collection(RunsAloneCollection.Name)]
 public class InitializationTests
 {
     private static double Std(Tensor t) => t.to_type(ScalarType.Float64).std().item<double>();

@@ -6,6 +6,7 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Models;
 
+[Collection(RunsAloneCollection.Name)]
 public class ResNetDTests(ITestOutputHelper output)
 {
     [Fact]

@@ -4,6 +4,7 @@ using DeepVision.Training;
 namespace DeepVision.Tests.Models;
 
 /// <summary>The CPU-sized members of the zoo: shapes, sizes as published, and that they learn real CIFAR-10 images.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class SmallModelsTests
 {
     [Fact]

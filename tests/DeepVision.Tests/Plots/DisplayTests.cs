@@ -358,6 +358,13 @@ public class DisplayTests
         Assert.Equal(8 * 8 * 8 * 27, prelu.TotalMultiplyAdds);
         Assert.Equal(["PReLU"], prelu.Uncounted);
         Assert.Contains("Multiply-adds: 13,824 (13.8 k), not counting PReLU", prelu.ToString());
+        // Convolutions of each dimension count through their common base class; a transposed convolution derives from
+        // it too, but its cost goes per input element, so it is named, not counted as a convolution.
+        Assert.Equal(4 * 8 * (2 * 3), ModelSummary.Of(Sequential(("c", Conv1d(2, 4, 3))), [1, 2, 10]).TotalMultiplyAdds);
+        Assert.Equal(4 * 27 * (2 * 27), ModelSummary.Of(Sequential(("c", Conv3d(2, 4, 3))), [1, 2, 5, 5, 5]).TotalMultiplyAdds);
+        var transposed = ModelSummary.Of(Sequential(("up", ConvTranspose2d(4, 2, 2, stride: 2))), [1, 4, 3, 3]);
+        Assert.Equal(0, transposed.TotalMultiplyAdds);
+        Assert.Equal(["ConvTranspose2d"], transposed.Uncounted);
         Assert.Equal("1.81 G", ModelSummary.Short(1_814_000_000));
         Assert.Equal("999", ModelSummary.Short(999));
         Assert.Equal("1.0 M", ModelSummary.Short(999_950));

@@ -4,6 +4,7 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Training;
 
+[Collection(RunsAloneCollection.Name)]
 public class FeatureCacheTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Training;
 
+[Collection(RunsAloneCollection.Name)]
 public class MixedPrecisionTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static (Module<Tensor, Tensor> Model, InputProbe Probe) ProbedCnn()

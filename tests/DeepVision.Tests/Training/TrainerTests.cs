@@ -6,6 +6,7 @@ using static TorchSharp.torch.nn;
 
 namespace DeepVision.Tests.Training;
 
+[Collection(RunsAloneCollection.Name)]
 public class TrainerTests
 {
     internal static Module<Tensor, Tensor> SmallCnn() => Sequential(

@@ -5,6 +5,7 @@ using static TorchSharp.torch.nn;
 namespace DeepVision.Tests.Training;
 
 /// <summary>A validation split, early stopping and the best checkpoint, on the real MNIST sample.</summary>
+[Collection(RunsAloneCollection.Name)]
 public class ValidationAndStoppingTests
 {
     private static ImageDataset MnistSample() => Datasets.MNIST(train: true, root: Path.Combine(RepoPaths.Root, "datasets"));
