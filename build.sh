@@ -314,6 +314,10 @@ verb_test() {
   log "notebook 04 through Jupyter (nbclient)"
   rm -f "$REPO_ROOT/artifacts/jupyter/summary-quick.json"
   run_jupyter --profile quick "$REPO_ROOT/notebooks/04-deep-networks-on-mnist.ipynb" 2>&1 | tee "$REPO_ROOT/artifacts/jupyter.log" || jupyter_status=$?
+  # Notebook 06 runs its predict.cs app, and the build that leaves under ~/.local/share/dotnet/runfile/ (about 1.5 GB:
+  # libtorch for three systems) is kept for every checkout path. The test run made it, so it removes it.
+  (cd "$REPO_ROOT" && dotnet clean notebooks/predict/predict.cs --nologo -v quiet >/dev/null 2>&1) \
+    || log "warning: dotnet clean notebooks/predict/predict.cs failed; its build stays under ~/.local/share/dotnet/runfile/"
   # Each step's counts from its tool's JSON summary; a step that failed without counting a failure counts one.
   local nb_passed=0 nb_failed=1 jupyter_passed=0 jupyter_failed=1 apps_passed=0 apps_failed=1
   if counts="$(json_counts "$REPO_ROOT/artifacts/notebooks/summary-quick.json")"; then read -r nb_passed nb_failed <<<"$counts"; fi
